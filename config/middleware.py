@@ -1,0 +1,52 @@
+"""Access log written by the application, so paths are redacted like every other line."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+logger = logging.getLogger("kehittamo.access")
+
+
+class RequestLogMiddleware:
+    """Log method, path, status and duration of every request (sync and async)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        started = time.monotonic()
+        response = self.get_response(request)
+        self._log(request, response, started)
+        return response
+
+    async def _acall(self, request):
+        started = time.monotonic()
+        response = await self.get_response(request)
+        self._log(request, response, started)
+        return response
+
+    @staticmethod
+    def _log(request, response, started: float) -> None:
+        if request.path.startswith("/static/"):
+            return
+        logger.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.monotonic() - started) * 1000),
+                }
+            },
+        )

@@ -1,0 +1,132 @@
+"""Load (or refresh) the demo workshop and print its log-ins and join links."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from workshops.models import Participant, Workshop
+from workshops.services import (
+    case_create,
+    organisation_get_or_create,
+    participant_create,
+    participant_issue_token,
+    workshop_create,
+)
+
+DEMO_PASSWORD = "kehittamo-demo-2026"  # noqa: S105 (printed demo log-in)
+DEMO_TITLE = "Parastaminen: hyvät käytännöt kiertoon"
+FACILITATOR = ("fasilitaattori@example.fi", "Fanni Fasilitaattori")
+CONTACT = ("yhteyshenkilo@example.fi", "Yrjö Yhteyshenkilö")
+CASES = [
+    (
+        "Kotihoidon aamupalaveri 10 minuutissa",
+        "Päivi Palvelupäällikkö",
+        "Kotihoidon tiimit aloittavat päivän seisovalla palaverilla: kolme kysymystä, ei tietokoneita, "
+        "kaikki äänessä. Palaverit lyhenivät puoleen ja tieto kulkee paremmin.",
+    ),
+    (
+        "Nuorten kesäseteli",
+        "Niko Nuorisotyöntekijä",
+        "Kunta antaa jokaiselle 9.-luokkalaiselle kesäsetelin, jonka paikallinen yritys voi käyttää "
+        "nuoren palkkaamiseen. Yli 200 nuorta sai ensimmäisen kesätyönsä.",
+    ),
+    (
+        "Kirjasto kaikkien olohuoneena",
+        "Kaisa Kirjastonhoitaja",
+        "Omatoimikirjasto on auki aamusta iltaan, ja yhdistykset voivat varata tilat maksutta. "
+        "Käyttäjämäärä kasvoi kolmanneksella vuodessa.",
+    ),
+]
+PARTICIPANTS = [
+    ("Aino Asukas", "aino.asukas@example.fi", Participant.RoleGroup.RESIDENT, "", Participant.Role.PARTICIPANT),
+    (
+        "Veikko Valtuutettu",
+        "veikko.valtuutettu@example.fi",
+        Participant.RoleGroup.ELECTED_OFFICIAL,
+        "",
+        Participant.Role.PARTICIPANT,
+    ),
+    (
+        "Sanna Sosiaalityö",
+        "sanna.sosiaalityo@example.fi",
+        Participant.RoleGroup.STAFF,
+        "Sosiaali- ja terveystoimi",
+        Participant.Role.PARTICIPANT,
+    ),
+    (
+        "Rauha Ryhmänvetäjä",
+        "rauha.ryhmanvetaja@example.fi",
+        Participant.RoleGroup.STAFF,
+        "Sivistystoimi",
+        Participant.Role.GROUP_LEADER,
+    ),
+]
+
+
+def _account(email: str, name: str, **extra: object) -> User:
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name, language="fi", **extra)
+    else:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation, accounts and workshop (idempotent) and print log-ins and join links."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        organisation = organisation_get_or_create(name="Esimerkkilän kaupunki")
+        _account(*FACILITATOR, is_staff=True, is_superuser=True)
+        contact = _account(*CONTACT, organisation=organisation)
+
+        workshop = Workshop.objects.filter(organisation=organisation, title=DEMO_TITLE).first()
+        if workshop is None:
+            day = timezone.localdate() + timedelta(days=7)
+            starts_at = datetime.combine(day, time(13, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+            workshop = workshop_create(
+                organisation=organisation,
+                title=DEMO_TITLE,
+                created_by=contact,
+                status=Workshop.Status.PLANNED,
+                goal="Jaetaan kolme toimivaa käytäntöä ja pohditaan yhdessä, mitä niistä voisi oppia omaan työhön.",
+                starts_at=starts_at,
+                duration_minutes=120,
+            )
+            for title, presenter, description in CASES:
+                case_create(workshop=workshop, title=title, presenter_name=presenter, description=description)
+            for name, email, role_group, department, role in PARTICIPANTS:
+                participant_create(
+                    workshop=workshop,
+                    name=name,
+                    email=email,
+                    organisation_name=organisation.name,
+                    department=department,
+                    role_group=role_group,
+                    role=role,
+                )
+
+        site = settings.KEHITTAMO_SITE_URL
+        out = self.stdout
+        out.write(self.style.SUCCESS("\nKehittämö demo is ready: " + site + "/"))
+        out.write(f"\nDemo log-ins (password for both: {DEMO_PASSWORD})")
+        out.write(f"  facilitator (admin):  {FACILITATOR[0]}")
+        out.write(f"  contact person:       {CONTACT[0]}")
+        out.write(f"\nJoin links for the participants of “{workshop.title}” (new links on every run):")
+        for participant in workshop.participants.order_by("name"):
+            token = participant_issue_token(participant=participant)
+            link = site + reverse("workshops:join", kwargs={"token": token})
+            out.write(f"  {participant.name:<28} {link}")
+        out.write("")

@@ -1,0 +1,142 @@
+"""Workshops, their cases and the people taking part.
+
+A participant is a first-class identity inside one workshop and needs no
+account: they arrive with a personal invitation link whose token is stored
+only as a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Workshop(models.Model):
+    class Format(models.TextChoices):
+        PARASTAMINEN_A = "parastaminen_a", _("Parastaminen A: plenary, then rotating groups")
+        PARASTAMINEN_B = "parastaminen_b", _("Parastaminen B: rotating stations")
+        LARGE_EVENT = "large_event", _("Large event: idea collection and prioritisation")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        PLANNED = "planned", _("Planned")
+        INVITATIONS_SENT = "invitations_sent", _("Invitations sent")
+        LIVE = "live", _("Live")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="workshops"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    goal = models.TextField(_("theme and goal"), blank=True)
+    format = models.CharField(_("format"), max_length=32, choices=Format.choices, default=Format.PARASTAMINEN_A)
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.REQUESTED)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="fi")
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=120)
+    meeting_url = models.URLField(_("video meeting link"), blank=True)
+    expected_participants = models.PositiveIntegerField(_("expected number of participants"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Case(models.Model):
+    """A case example (tapausesimerkki): one good practice presented in the workshop."""
+
+    workshop = models.ForeignKey(Workshop, verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="cases")
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    title = models.CharField(_("title"), max_length=200)
+    presenter_name = models.CharField(_("presenter's name"), max_length=150, blank=True)
+    presenter_email = models.EmailField(_("presenter's e-mail"), blank=True)
+    description = models.TextField(_("short description"), blank=True)
+    material_url = models.URLField(_("link to material"), blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["workshop", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Participant(models.Model):
+    """Someone taking part in one workshop; no account or password needed."""
+
+    class Role(models.TextChoices):
+        PARTICIPANT = "participant", _("Participant")
+        PRESENTER = "presenter", _("Presenter")
+        GROUP_LEADER = "group_leader", _("Group leader")
+
+    class RoleGroup(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        ELECTED_OFFICIAL = "elected_official", _("Elected official")
+        RESIDENT = "resident", _("Resident")
+        ASSOCIATION = "association", _("Association")
+        ENTREPRENEUR = "entrepreneur", _("Entrepreneur")
+        OTHER = "other", _("Other")
+
+    workshop = models.ForeignKey(
+        Workshop, verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="participants"
+    )
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    department = models.CharField(_("department"), max_length=200, blank=True)
+    role_group = models.CharField(_("role group"), max_length=32, choices=RoleGroup.choices, blank=True)
+    role = models.CharField(_("role in the workshop"), max_length=32, choices=Role.choices, default=Role.PARTICIPANT)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="participations",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    token_revoked_at = models.DateTimeField(_("link revoked"), null=True, blank=True)
+    first_joined_at = models.DateTimeField(_("first joined"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["workshop", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), "workshop", condition=~Q(email=""), name="participant_email_unique_per_workshop"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from workshops import selectors
+from workshops.guests import guest_login, guest_participant_ids
+from workshops.permissions import workshop_for_viewer
+from workshops.services import participant_join_by_token
+
+PAGE_SIZE = 25
+
+
+def home(request):
+    """Landing page: the signed-in user's workshops, the guest's workshops, or an introduction."""
+    page = None
+    if request.user.is_authenticated:
+        paginator = Paginator(selectors.workshops_for_user(request.user), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+    participations = selectors.participations_for_guest(guest_participant_ids(request))
+    return render(request, "workshops/home.html", {"page": page, "participations": participations})
+
+
+@never_cache
+def join(request, token: str):
+    """Exchange a personal invitation token for a guest session, then drop the token from the URL."""
+    participant = participant_join_by_token(token=token)
+    if participant is None:
+        return render(request, "workshops/join_invalid.html", status=404)
+    guest_login(request, participant)
+    return redirect("workshops:lobby", workshop_id=participant.workshop_id)
+
+
+def lobby(request, workshop_id: int):
+    """The workshop's lobby: date, agenda, cases and the viewer's own role."""
+    access = workshop_for_viewer(request, workshop_id)
+    return render(request, "workshops/lobby.html", {"access": access, "workshop": access.workshop})
