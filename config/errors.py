@@ -33,3 +33,13 @@ def server_error(request):
     # Rendered without a request context: the failure may be in the database or middleware.
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render())
+
+
+def too_many_requests(request, exception=None):
+    """Friendly 429 page; allauth's rate limits and our own throttles use it."""
+    return _page(
+        request,
+        429,
+        _("Too many attempts"),
+        _("Please wait a moment and try again. Nothing you have already saved was lost."),
+    )

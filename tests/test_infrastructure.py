@@ -1,0 +1,104 @@
+"""The suite runs against the real services when they are configured (CI always does)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import require_service
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_database_is_postgresql_when_database_url_is_set():
+    require_service("PostgreSQL", bool(os.environ.get("DATABASE_URL")))
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        assert cursor.fetchone()[0].startswith("PostgreSQL")
+
+
+def test_sqlite_runs_in_wal_mode_without_database_url(tmp_path):
+    """The embedded default: SQLite with write-ahead logging, no variables needed."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["SQLITE_PATH"] = str(tmp_path / "wal.sqlite3")
+    code = (
+        "import django; django.setup();"
+        "from django.db import connection; c = connection.cursor(); c.execute('PRAGMA journal_mode');"
+        "from django.conf import settings;"
+        "print(c.fetchone()[0], settings.CHANNEL_LAYERS['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["wal", "channels.layers.InMemoryChannelLayer", "True"]
+
+
+async def test_channel_layer_round_trip_goes_through_redis():
+    """Two separate layer instances (as in two processes) only meet through Redis."""
+    require_service("Redis", bool(os.environ.get("REDIS_URL")))
+    from channels_redis.core import RedisChannelLayer
+
+    assert isinstance(get_channel_layer(), RedisChannelLayer)
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    receiver_side, sender_side = RedisChannelLayer(**config), RedisChannelLayer(**config)
+    group = f"test-{uuid.uuid4().hex}"
+    try:
+        channel = await receiver_side.new_channel()
+        await receiver_side.group_add(group, channel)
+        await sender_side.group_send(group, {"type": "test.message", "text": "Hei ryhmä! åäö"})
+        message = await receiver_side.receive(channel)
+        assert message == {"type": "test.message", "text": "Hei ryhmä! åäö"}
+    finally:
+        await receiver_side.flush()
+        await receiver_side.close_pools()
+        await sender_side.close_pools()
+
+
+def test_task_runs_on_a_real_celery_worker_through_redis():
+    """Start `celery worker` as its own process and have it answer through the Redis broker."""
+    require_service("Redis", bool(os.environ.get("REDIS_URL")))
+    from config.celery import app, ping
+
+    assert not settings.CELERY_TASK_ALWAYS_EAGER
+    assert app.conf.broker_url.startswith("redis://")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        result = ping.apply_async(queue=queue).get(timeout=60)
+        assert result["pong"] == "ok"
+        assert result["hostname"].startswith(f"{queue}@")
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode in (0, -15), output
