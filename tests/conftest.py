@@ -30,6 +30,12 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} not configured (set DATABASE_URL / REDIS_URL, as .ci/run does)")
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which async tests must not meet."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits live in the cache; one test's failures must not throttle the next."""

@@ -42,7 +42,7 @@ def test_templates_have_no_inline_scripts_or_handlers():
 
 
 def _production_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SETTINGS")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
         DJANGO_DEBUG="0",
         SECRET_KEY="x" * 20 + "-production-check-key-with-enough-entropy-0123456789",
