@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Printed and mailed links point here.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint format worker install install-dev chromium migrate demo messages bench clean
