@@ -49,6 +49,13 @@ class Workshop(models.Model):
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=120)
     meeting_url = models.URLField(_("video meeting link"), blank=True)
     expected_participants = models.PositiveIntegerField(_("expected number of participants"), null=True, blank=True)
+    preferred_dates = models.TextField(_("preferred dates and times"), blank=True)
+    invited_groups = models.JSONField(_("groups to invite"), default=list, blank=True)
+    case_proposals = models.TextField(_("proposals for the case presentations"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    duplicated_from = models.ForeignKey(
+        "self", verbose_name=_("copied from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -67,6 +74,35 @@ class Workshop(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status not in {self.Status.REQUESTED, self.Status.DECLINED, self.Status.CANCELLED}
+
+    @property
+    def ends_at(self):
+        from datetime import timedelta
+
+        return self.starts_at + timedelta(minutes=self.duration_minutes) if self.starts_at else None
+
+
+class WorkshopStatusChange(models.Model):
+    """One step of a workshop's status workflow: who moved it, when, and why."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=32, choices=Workshop.Status.choices, blank=True)
+    to_status = models.CharField(max_length=32, choices=Workshop.Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    changed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["workshop", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.from_status} -> {self.to_status}"
 
 
 class Case(models.Model):
@@ -122,7 +158,19 @@ class Participant(models.Model):
         on_delete=models.SET_NULL,
         related_name="participations",
     )
+
+    class InvitationStatus(models.TextChoices):
+        NOT_INVITED = "not_invited", _("Not invited")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Invited")
+        FAILED = "failed", _("Sending failed")
+
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    invitation_status = models.CharField(
+        _("invitation"), max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.NOT_INVITED
+    )
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    invitation_error = models.CharField(_("sending error"), max_length=300, blank=True)
     token_revoked_at = models.DateTimeField(_("link revoked"), null=True, blank=True)
     first_joined_at = models.DateTimeField(_("first joined"), null=True, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
@@ -140,3 +188,30 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InvitationBatch(models.Model):
+    """One "send invitations" request; its counters show the progress on the page."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Sending")
+        DONE = "done", _("Done")
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invitation_batches")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    participants = models.ManyToManyField(Participant, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation batch")
+        verbose_name_plural = _("invitation batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.sent + self.failed}/{self.total}"
