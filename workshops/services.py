@@ -9,11 +9,49 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from workshops.models import Case, Participant, Workshop, hash_token
+from workshops.models import Case, Participant, Workshop, WorkshopStatusChange, hash_token
 
 # 32 random bytes = 256 bits, well above the 128 bits the invitation links need.
 TOKEN_BYTES = 32
 CLOSED_STATUSES = {Workshop.Status.DECLINED, Workshop.Status.CANCELLED, Workshop.Status.ARCHIVED}
+
+
+S = Workshop.Status
+# The status workflow. Anything not listed here is refused by workshop_transition().
+TRANSITIONS: dict[str, set[str]] = {
+    S.REQUESTED: {S.PLANNED, S.DECLINED, S.CANCELLED},
+    S.PLANNED: {S.INVITATIONS_SENT, S.LIVE, S.CANCELLED},
+    S.INVITATIONS_SENT: {S.LIVE, S.CANCELLED, S.PLANNED},
+    S.LIVE: {S.CLOSED},
+    S.CLOSED: {S.ARCHIVED, S.LIVE},
+    S.ARCHIVED: set(),
+    S.DECLINED: {S.REQUESTED},
+    S.CANCELLED: set(),
+}
+
+
+class TransitionError(ValueError):
+    """A status change the workflow does not allow."""
+
+
+@transaction.atomic
+def workshop_transition(*, workshop: Workshop, to_status: str, by: User | None, note: str = "") -> Workshop:
+    """Move a workshop to ``to_status`` if the workflow allows it; record who and when.
+
+    Locks the row so two facilitators clicking at once cannot both move it.
+    """
+    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    if to_status == locked.status:
+        return locked
+    if to_status not in TRANSITIONS.get(locked.status, set()):
+        raise TransitionError(f"{locked.status} -> {to_status} is not allowed")
+    WorkshopStatusChange.objects.create(
+        workshop=locked, from_status=locked.status, to_status=to_status, changed_by=by, note=note
+    )
+    locked.status = to_status
+    locked.save(update_fields=["status"])
+    workshop.status = to_status
+    return locked
 
 
 def organisation_get_or_create(*, name: str, kind: str = Organisation.Kind.MUNICIPALITY) -> Organisation:
