@@ -194,3 +194,196 @@ def participant_join_by_token(*, token: str) -> Participant | None:
         fields.append("first_joined_at")
     participant.save(update_fields=fields)
     return participant
+
+
+def _notify_contact(*, workshop: Workshop, template: str) -> None:
+    """Mail the person who requested the workshop (in the workshop's language) after commit."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+
+    recipient = workshop.created_by
+    if recipient is None or not recipient.email:
+        return
+    with translation.override(workshop.language):
+        context = {
+            "workshop": workshop,
+            "url": settings.KEHITTAMO_SITE_URL + reverse("workshops:manage", kwargs={"workshop_id": workshop.pk}),
+        }
+        subject = " ".join(render_to_string(f"workshops/email/{template}_subject.txt", context).split())
+        body = render_to_string(f"workshops/email/{template}_body.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient.email]))
+
+
+@transaction.atomic
+def workshop_register(
+    *,
+    user: User,
+    organisation: Organisation,
+    title: str,
+    goal: str,
+    format: str,
+    preferred_dates: str,
+    expected_participants: int | None,
+    invited_groups: list[str],
+    case_proposals: str,
+    language: str,
+) -> Workshop:
+    """A contact person's workshop request (status "requested"); the history records it.
+
+    A user without an organisation is linked to it now only if they created it; an
+    existing organisation is linked when a facilitator accepts the request.
+    """
+    workshop = workshop_create(
+        organisation=organisation,
+        title=title,
+        created_by=user,
+        format=format,
+        status=Workshop.Status.REQUESTED,
+        goal=goal,
+        language=language,
+        expected_participants=expected_participants,
+    )
+    workshop.preferred_dates = preferred_dates
+    workshop.invited_groups = list(invited_groups)
+    workshop.case_proposals = case_proposals
+    workshop.save(update_fields=["preferred_dates", "invited_groups", "case_proposals"])
+    WorkshopStatusChange.objects.create(workshop=workshop, to_status=workshop.status, changed_by=user)
+    if user.organisation_id is None and not organisation.workshops.exclude(pk=workshop.pk).exists():
+        user.organisation = organisation
+        user.save(update_fields=["organisation"])
+    return workshop
+
+
+@transaction.atomic
+def workshop_accept(
+    *,
+    workshop: Workshop,
+    by: User,
+    starts_at: datetime,
+    duration_minutes: int,
+    meeting_url: str = "",
+    language: str | None = None,
+) -> Workshop:
+    """Accept a request: set the date and move it to "planned"; mails the contact person after commit."""
+    workshop = workshop_transition(workshop=workshop, to_status=Workshop.Status.PLANNED, by=by)
+    workshop.starts_at = starts_at
+    workshop.duration_minutes = duration_minutes
+    workshop.meeting_url = meeting_url
+    if language:
+        workshop.language = language
+    workshop.save(update_fields=["starts_at", "duration_minutes", "meeting_url", "language"])
+    requester = workshop.created_by
+    if requester is not None and requester.organisation_id is None:
+        requester.organisation_id = workshop.organisation_id
+        requester.save(update_fields=["organisation"])
+    _notify_contact(workshop=workshop, template="accepted")
+    return workshop
+
+
+@transaction.atomic
+def workshop_decline(*, workshop: Workshop, by: User, reason: str) -> Workshop:
+    """Decline a request with a reason; mails the contact person after commit."""
+    workshop = workshop_transition(workshop=workshop, to_status=Workshop.Status.DECLINED, by=by, note=reason)
+    workshop.decline_reason = reason
+    workshop.save(update_fields=["decline_reason"])
+    _notify_contact(workshop=workshop, template="declined")
+    return workshop
+
+
+def workshop_update(*, workshop: Workshop, data: dict[str, object]) -> Workshop:
+    """Save edited fields of a workshop (validated by the caller's form, checked again here)."""
+    for name, value in data.items():
+        setattr(workshop, name, value)
+    workshop.full_clean()
+    workshop.save(update_fields=list(data))
+    return workshop
+
+
+@transaction.atomic
+def workshop_duplicate(*, workshop: Workshop, by: User) -> Workshop:
+    """Copy a workshop and its cases (not its participants) as a new planned workshop without a date."""
+    from django.utils.translation import gettext
+
+    copy = workshop_create(
+        organisation=workshop.organisation,
+        title=gettext("%(title)s (copy)") % {"title": workshop.title[:190]},
+        created_by=by,
+        format=workshop.format,
+        status=Workshop.Status.PLANNED,
+        goal=workshop.goal,
+        language=workshop.language,
+        duration_minutes=workshop.duration_minutes,
+        expected_participants=workshop.expected_participants,
+    )
+    copy.duplicated_from = workshop
+    copy.invited_groups = workshop.invited_groups
+    copy.save(update_fields=["duplicated_from", "invited_groups"])
+    WorkshopStatusChange.objects.create(workshop=copy, to_status=copy.status, changed_by=by)
+    Case.objects.bulk_create(
+        Case(
+            workshop=copy,
+            position=case.position,
+            title=case.title,
+            presenter_name=case.presenter_name,
+            presenter_email=case.presenter_email,
+            description=case.description,
+            material_url=case.material_url,
+        )
+        for case in workshop.cases.all()
+    )
+    return copy
+
+
+def case_update(*, case: Case, data: dict[str, object]) -> Case:
+    """Save edited fields of a case."""
+    for name, value in data.items():
+        setattr(case, name, value)
+    case.full_clean()
+    case.save()
+    return case
+
+
+def case_delete(*, case: Case) -> None:
+    """Remove a case and close the gap in the order of the rest."""
+    workshop_id = case.workshop_id
+    case.delete()
+    for index, other in enumerate(Case.objects.filter(workshop_id=workshop_id).order_by("position", "id"), start=1):
+        if other.position != index:
+            other.position = index
+            other.save(update_fields=["position"])
+
+
+def participant_update(*, participant: Participant, data: dict[str, object]) -> Participant:
+    """Save edited fields of a participant."""
+    for name, value in data.items():
+        setattr(participant, name, value.strip().lower() if name == "email" else value)
+    participant.full_clean()
+    participant.save()
+    return participant
+
+
+def participant_delete(*, participant: Participant) -> None:
+    """Remove a participant; their link stops working with them."""
+    participant.delete()
+
+
+@transaction.atomic
+def participants_import(*, workshop: Workshop, rows: list[dict[str, str]]) -> list[Participant]:
+    """Create participants from previewed rows; rows whose e-mail is taken by now are skipped."""
+    taken = {email.lower() for email in workshop.participants.values_list("email", flat=True) if email}
+    fields = {"name", "email", "organisation_name", "department", "role_group", "role"}
+    created = []
+    for row in rows:
+        email = (row.get("email") or "").strip().lower()
+        if email in taken:
+            continue
+        taken.add(email)
+        values = {key: (row.get(key) or "") for key in fields}
+        values["role"] = values["role"] or Participant.Role.PARTICIPANT
+        created.append(Participant(workshop=workshop, **values))
+    for participant in created:
+        participant.full_clean()
+    return Participant.objects.bulk_create(created)

@@ -21,3 +21,19 @@ def accessible_widget(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def role_group_label(value: str) -> str:
+    """The translated name of a participant's role group value."""
+    from workshops.models import Participant
+
+    return dict(Participant.RoleGroup.choices).get(value, "")
+
+
+@register.filter
+def role_label(value: str) -> str:
+    """The translated name of a participant's workshop role value."""
+    from workshops.models import Participant
+
+    return dict(Participant.Role.choices).get(value or Participant.Role.PARTICIPANT, "")
