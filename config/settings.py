@@ -297,3 +297,4 @@ LOGGING = {
 
 # --- Kehittämö ------------------------------------------------------------
 KEHITTAMO_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: "example.fi" means https://example.fi
