@@ -351,7 +351,7 @@ def invitations(request, workshop_id: int):
 @login_required
 @require_POST
 def invitations_send(request, workshop_id: int):
-    from workshops.invitations import NothingToSend, WorkshopNotScheduled, invitation_batch_start
+    from workshops.invitations import NothingToSend, invitation_batch_start
 
     workshop = workshop_for_facilitator(request.user, workshop_id)
     mode = request.POST.get("mode", "new")
@@ -371,10 +371,8 @@ def invitations_send(request, workshop_id: int):
             only_not_invited=(mode == "new"),
             participant_ids=participant_ids,
         )
-    except WorkshopNotScheduled:
-        messages.error(request, _("Set the workshop's date before sending invitations."))
-    except NothingToSend:
-        messages.error(request, _("There is nobody to send an invitation to."))
+    except NothingToSend as error:  # includes WorkshopNotScheduled and WorkshopNotInvitable, worded for the user
+        messages.error(request, str(error))
     else:
         messages.success(request, _("Sending invitations. You can follow the progress below."))
     return redirect("workshops:invitations", workshop_id=workshop.pk)

@@ -105,7 +105,9 @@ class TestFacilitatorQueue:
     def test_decline_needs_a_reason_and_mails_it(
         self, client, facilitator, contact_person, mailoutbox, django_capture_on_commit_callbacks
     ):
-        workshop = WorkshopFactory(organisation=contact_person.organisation, status="requested", created_by=contact_person)
+        workshop = WorkshopFactory(
+            organisation=contact_person.organisation, status="requested", created_by=contact_person
+        )
         sign_in(client, facilitator)
         url = reverse("workshops:decline", kwargs={"workshop_id": workshop.pk})
         assert client.post(url, {"reason": ""}).status_code == 200
