@@ -10,14 +10,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from workshops.importing import looks_like_formula
 from workshops.models import Case, Participant, Workshop
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def refuse_formula(value: str) -> str:
     """Refuse text that a spreadsheet program would run as a formula when the list is exported."""
-    if value and value.startswith(FORMULA_STARTS):
+    if looks_like_formula(value):
         raise forms.ValidationError(_("Starts like a spreadsheet formula (=, +, -, @); remove that character."))
     return value
 

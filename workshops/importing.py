@@ -489,7 +489,7 @@ def _length_problems(values: dict[str, str]) -> list[str]:
 
 def _formula_problems(raw: dict[str, str]) -> list[str]:
     """One problem per field whose cell would run as a formula when the list is opened in Excel."""
-    fields = {_SOURCE_FIELD.get(source, source) for source, value in raw.items() if _looks_like_formula(value)}
+    fields = {_SOURCE_FIELD.get(source, source) for source, value in raw.items() if looks_like_formula(value)}
     return [
         gettext("%(column)s starts like a spreadsheet formula (=, +, -, @); remove that character.")
         % {"column": _column_label(name)}
@@ -498,7 +498,7 @@ def _formula_problems(raw: dict[str, str]) -> list[str]:
     ]
 
 
-def _looks_like_formula(value: str) -> bool:
+def looks_like_formula(value: str) -> bool:
     """True for "=SUM(A1)", "+358...", "-", "@x", their full-width forms, and "\\tx" / "\\rx"."""
     stripped = value.strip()
     if not stripped:

@@ -53,6 +53,18 @@ def _registration_kwargs(form: RegistrationForm, user) -> dict[str, object]:
     }
 
 
+def _accept(workshop: Workshop, planning: PlanningForm, user) -> Workshop:
+    data = planning.cleaned_data
+    return services.workshop_accept(
+        workshop=workshop,
+        by=user,
+        starts_at=planning.starts_at(),
+        duration_minutes=data["duration_minutes"],
+        meeting_url=data["meeting_url"],
+        language=data["language"],
+    )
+
+
 @login_required
 def register(request):
     """A contact person asks for a workshop (continuous registration)."""
@@ -72,14 +84,7 @@ def create_direct(request):
     planning = PlanningForm(request.POST or None, initial={"language": request.LANGUAGE_CODE}, prefix="plan")
     if request.method == "POST" and form.is_valid() and planning.is_valid():
         workshop = services.workshop_register(**_registration_kwargs(form, request.user))
-        services.workshop_accept(
-            workshop=workshop,
-            by=request.user,
-            starts_at=planning.starts_at(),
-            duration_minutes=planning.cleaned_data["duration_minutes"],
-            meeting_url=planning.cleaned_data["meeting_url"],
-            language=planning.cleaned_data["language"],
-        )
+        _accept(workshop, planning, request.user)
         messages.success(request, _("The workshop was created."))
         return redirect("workshops:manage", workshop_id=workshop.pk)
     return render(request, "workshops/create_direct.html", {"form": form, "planning": planning})
@@ -141,14 +146,7 @@ def accept(request, workshop_id: int):
         initial={"language": workshop.language, "duration_minutes": workshop.duration_minutes},
     )
     if request.method == "POST" and form.is_valid():
-        services.workshop_accept(
-            workshop=workshop,
-            by=request.user,
-            starts_at=form.starts_at(),
-            duration_minutes=form.cleaned_data["duration_minutes"],
-            meeting_url=form.cleaned_data["meeting_url"],
-            language=form.cleaned_data["language"],
-        )
+        _accept(workshop, form, request.user)
         messages.success(request, _("The workshop was accepted and the contact person was informed by e-mail."))
         return redirect("workshops:manage", workshop_id=workshop.pk)
     return render(request, "workshops/accept.html", {"form": form, "workshop": workshop})

@@ -40,7 +40,7 @@ def test_register_accept_cases_upload_invite_and_join(live_server, new_page, ass
     cp.get_by_label("Organisaatio", exact=True).select_option(label="Vaasan kaupunki")
     cp.get_by_label("Otsikko").fill("Hyvät käytännöt kiertoon")
     cp.get_by_label("Teema ja tavoite").fill("Opitaan toisiltamme.")
-    cp.get_by_label("Kuntalaiset").check()
+    cp.get_by_label("Kuntalainen").check()
     cp.get_by_role("button", name="Lähetä pyyntö").click()
     expect(cp.get_by_role("heading", level=1)).to_have_text("Hyvät käytännöt kiertoon")
     assert_accessible(cp, "workshop page (requested)")
