@@ -149,3 +149,20 @@ def smtp_sink(settings):
 def _fast_password_hashing(settings):
     """Real hashing costs a second a password; the tests are about flows, not key stretching."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def celery_eager():
+    """Switch the Celery app to eager (or back) for one test, restoring its own value afterwards.
+
+    Celery reads Django settings lazily and caches them, so the app's conf is changed directly.
+    """
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+
+    def switch(eager: bool) -> None:
+        app.conf.task_always_eager = eager
+
+    yield switch
+    app.conf.task_always_eager = previous

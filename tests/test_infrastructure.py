@@ -64,12 +64,14 @@ async def test_channel_layer_round_trip_goes_through_redis():
         await sender_side.close_pools()
 
 
-def test_task_runs_on_a_real_celery_worker_through_redis():
+def test_task_runs_on_a_real_celery_worker_through_redis(celery_eager):
     """Start `celery worker` as its own process and have it answer through the Redis broker."""
     require_service("Redis", bool(os.environ.get("REDIS_URL")))
     from config.celery import app, ping
 
     assert not settings.CELERY_TASK_ALWAYS_EAGER
+    # other tests may have switched the app to eager in this process; this one must use the broker
+    celery_eager(False)
     assert app.conf.broker_url.startswith("redis://")
     queue = f"test-{uuid.uuid4().hex[:12]}"
     worker = subprocess.Popen(

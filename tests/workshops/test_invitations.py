@@ -37,8 +37,9 @@ def eager_celery(settings):
     """Run tasks in-process even where REDIS_URL makes Celery use real workers."""
     from config.celery import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # read the app's own values before the settings change (Celery reads Django settings lazily)
     previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
