@@ -2,12 +2,32 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from workshops.models import Case, Participant, Workshop
+from workshops.models import Case, InvitationBatch, Participant, Workshop, WorkshopStatusChange
 
 
 class CaseInline(admin.StackedInline):
     model = Case
     extra = 0
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = WorkshopStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "changed_by", "changed_at", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvitationBatch)
+class InvitationBatchAdmin(admin.ModelAdmin):
+    list_display = ["workshop", "status", "total", "sent", "failed", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["workshop__title"]
+    list_select_related = ["workshop"]
+    readonly_fields = ["workshop", "requested_by", "status", "total", "sent", "failed", "created_at", "finished_at"]
+    exclude = ["participants"]
 
 
 @admin.register(Workshop)
@@ -18,14 +38,14 @@ class WorkshopAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation", "created_by"]
-    inlines = [CaseInline]
+    inlines = [CaseInline, StatusChangeInline]
 
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "workshop", "role", "role_group", "organisation_name", "first_joined_at"]
-    list_filter = ["role", "role_group", "workshop__status"]
+    list_filter = ["role", "role_group", "invitation_status", "workshop__status"]
     search_fields = ["name", "email", "organisation_name", "department", "workshop__title"]
     list_select_related = ["workshop"]
     raw_id_fields = ["workshop", "user"]
-    readonly_fields = ["token_revoked_at", "first_joined_at", "last_seen_at"]
+    readonly_fields = ["token_revoked_at", "first_joined_at", "last_seen_at", "invited_at", "invitation_error"]

@@ -301,3 +301,27 @@ def test_objects_of_another_workshop_answer_404_like_missing_ones(client, contac
     foreign_url = reverse(url_name, kwargs={"workshop_id": workshop.pk, extra: foreign.pk})
     missing_url = reverse(url_name, kwargs={"workshop_id": workshop.pk, extra: 999999})
     assert client.get(foreign_url).status_code == client.get(missing_url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url_name", ["workshops:transition", "workshops:duplicate", "workshops:invitations_send", "workshops:edit"]
+)
+@pytest.mark.parametrize(("persona", "expected"), [("contact_person", 403), ("outsider", 404)])
+def test_facilitator_only_posts(client, request, workshop, url_name, persona, expected):
+    sign_in(client, request.getfixturevalue(persona))
+    before = (Workshop.objects.count(), Workshop.objects.get(pk=workshop.pk).status)
+    response = client.post(reverse(url_name, kwargs={"workshop_id": workshop.pk}), {"to_status": "cancelled"})
+    assert response.status_code == expected
+    assert (Workshop.objects.count(), Workshop.objects.get(pk=workshop.pk).status) == before
+
+
+@pytest.mark.parametrize(("persona", "expected"), [("contact_person", 403), ("outsider", 404)])
+def test_only_facilitators_revoke_links(client, request, workshop, participant, persona, expected):
+    sign_in(client, request.getfixturevalue(persona))
+    url = reverse(
+        "workshops:participant_revoke",
+        kwargs={"workshop_id": workshop.pk, "participant_id": participant.participant.pk},
+    )
+    assert client.post(url).status_code == expected
+    participant.participant.refresh_from_db()
+    assert participant.participant.token_revoked_at is None
