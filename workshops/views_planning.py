@@ -226,14 +226,14 @@ def case_edit(request, workshop_id: int, case_id: int):
 def case_delete(request, workshop_id: int, case_id: int):
     workshop = workshop_for_planning(request.user, workshop_id)
     case = _case_of(workshop, case_id)
-    if request.method == "POST":
-        services.case_delete(case=case)
-        messages.success(request, _("The case was removed."))
-        return redirect("workshops:manage", workshop_id=workshop.pk)
-    return render(
+    return _confirm_delete(
         request,
-        "workshops/confirm_delete.html",
-        {"workshop": workshop, "object_name": case.title, "title": _("Remove the case?")},
+        workshop,
+        name=case.title,
+        title=_("Remove the case?"),
+        delete=lambda: services.case_delete(case=case),
+        done=_("The case was removed."),
+        next_url="workshops:manage",
     )
 
 
@@ -277,14 +277,14 @@ def participant_edit(request, workshop_id: int, participant_id: int):
 def participant_delete(request, workshop_id: int, participant_id: int):
     workshop = workshop_for_planning(request.user, workshop_id)
     participant = _participant_of(workshop, participant_id)
-    if request.method == "POST":
-        services.participant_delete(participant=participant)
-        messages.success(request, _("%(name)s was removed.") % {"name": participant.name})
-        return redirect("workshops:participants", workshop_id=workshop.pk)
-    return render(
+    return _confirm_delete(
         request,
-        "workshops/confirm_delete.html",
-        {"workshop": workshop, "object_name": participant.name, "title": _("Remove the participant?")},
+        workshop,
+        name=participant.name,
+        title=_("Remove the participant?"),
+        delete=lambda: services.participant_delete(participant=participant),
+        done=_("%(name)s was removed.") % {"name": participant.name},
+        next_url="workshops:participants",
     )
 
 
@@ -395,6 +395,16 @@ def participant_revoke(request, workshop_id: int, participant_id: int):
     services.participant_revoke_token(participant=participant)
     messages.success(request, _("%(name)s's link no longer works.") % {"name": participant.name})
     return redirect("workshops:invitations", workshop_id=workshop.pk)
+
+
+def _confirm_delete(request, workshop: Workshop, *, name: str, title: str, delete, done: str, next_url: str):
+    """GET asks first (removal cannot be undone); POST removes through the given service call."""
+    if request.method == "POST":
+        delete()
+        messages.success(request, done)
+        return redirect(next_url, workshop_id=workshop.pk)
+    context = {"workshop": workshop, "object_name": name, "title": title}
+    return render(request, "workshops/confirm_delete.html", context)
 
 
 def _int(value: str | None) -> int:
