@@ -14,6 +14,7 @@ admin.site.site_title = _("Kehittämö")
 urlpatterns = [
     path("", workshop_views.home, name="home"),
     path("", include("workshops.urls")),
+    path("", include("facilitation.urls")),
     path("account/", include("allauth.urls")),
     path("account/language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,5 +1,9 @@
-"""WebSocket routes. The live workshop's consumers are added here as they are built."""
-
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from facilitation.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/w/<int:workshop_id>/", LiveConsumer.as_asgi()),
+]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from workshops.models import Case, Participant, Workshop, WorkshopStatusChange, hash_token
+from workshops.signals import workshop_status_changed
 
 # 32 random bytes = 256 bits, well above the 128 bits the invitation links need.
 TOKEN_BYTES = 32
@@ -48,9 +49,11 @@ def workshop_transition(*, workshop: Workshop, to_status: str, by: User | None, 
     WorkshopStatusChange.objects.create(
         workshop=locked, from_status=locked.status, to_status=to_status, changed_by=by, note=note
     )
+    from_status = locked.status
     locked.status = to_status
     locked.save(update_fields=["status"])
     workshop.status = to_status
+    workshop_status_changed.send(sender=Workshop, workshop=locked, from_status=from_status, to_status=to_status, by=by)
     return locked
 
 

@@ -33,6 +33,8 @@ def join(request, token: str):
 
 
 def lobby(request, workshop_id: int):
-    """The workshop's lobby: date, agenda, cases and the viewer's own role."""
+    """The workshop's lobby: date, agenda, cases and the viewer's own role; the live view once it runs."""
     access = workshop_for_viewer(request, workshop_id)
+    if access.workshop.status == access.workshop.Status.LIVE:
+        return redirect("facilitation:live", workshop_id=workshop_id)
     return render(request, "workshops/lobby.html", {"access": access, "workshop": access.workshop})

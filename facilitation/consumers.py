@@ -1,0 +1,59 @@
+"""The live workshop's WebSocket: checks who connects, joins their groups, forwards pushes.
+
+It never writes comments: those arrive over HTTP POST. Presence (who has the
+page open) is recorded on connect, on the client's heartbeat and on
+disconnect, never in the event handler that runs once per connected client.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from facilitation import realtime, services
+from facilitation.permissions import LiveViewer, live_viewer_for_scope
+
+REFUSED = 4403
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    viewer: LiveViewer | None = None
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        """Accept a participant or organiser of this workshop from an allowed origin; refuse anyone else."""
+        self.groups_joined = []
+        workshop_id = int(self.scope["url_route"]["kwargs"]["workshop_id"])
+        self.viewer = await database_sync_to_async(live_viewer_for_scope)(self.scope, workshop_id)
+        if self.viewer is None:
+            await self.close(code=REFUSED)
+            return
+        for group in realtime.groups_for(self.viewer):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+        await database_sync_to_async(self._arrive)()
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.viewer is not None:
+            await database_sync_to_async(self._leave)()
+
+    async def receive_json(self, content, **kwargs) -> None:
+        """The page's heartbeat keeps this connection counted as present."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await database_sync_to_async(services.presence_touch)(key=self.channel_name, viewer=self.viewer)
+            await self.send_json({"kind": "pong"})
+
+    async def live_event(self, message: dict) -> None:
+        """Forward one pushed event in the viewer's language (no database access here)."""
+        await self.send_json(realtime.event_for_client(message["event"], self.viewer.language))
+
+    def _arrive(self) -> None:
+        services.presence_touch(key=self.channel_name, viewer=self.viewer)
+        services.stats_publish(workshop=self.viewer.workshop)
+
+    def _leave(self) -> None:
+        services.presence_leave(key=self.channel_name)
+        services.stats_publish(workshop=self.viewer.workshop)

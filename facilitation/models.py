@@ -1,0 +1,289 @@
+"""The live workshop: its agenda of phases, the live state, comments, reactions and the event log.
+
+PostgreSQL is the source of truth. Every change everyone should see is also
+written to ``Event`` (an increasing id per change), so a client that lost its
+connection asks for what it missed; the channel layer may lose messages.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+COMMENT_MAX_LENGTH = 4000
+
+
+class Phase(models.Model):
+    """One step of a workshop's agenda, with its planned duration and instructions."""
+
+    class Kind(models.TextChoices):
+        INTRO = "intro", _("Welcome and introduction")
+        PRESENTATION = "presentation", _("Case presentation")
+        REFLECTION = "reflection", _("Individual reflection")
+        DISCUSSION = "discussion", _("Discussion")
+        ROUNDS = "rounds", _("Small-group rounds")
+        BREAK = "break", _("Break")
+        WRAP_UP = "wrap_up", _("Wrap-up")
+        FEEDBACK = "feedback", _("Feedback")
+
+    # Phases where people write: a case presentation collects observations and
+    # questions on the case; the others collect answers to their prompts.
+    WRITING_KINDS = frozenset({Kind.PRESENTATION, Kind.REFLECTION, Kind.DISCUSSION, Kind.WRAP_UP})
+    CASE_KINDS = frozenset({Kind.PRESENTATION, Kind.REFLECTION})
+
+    workshop = models.ForeignKey(
+        "workshops.Workshop", verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="phases"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DISCUSSION)
+    title = models.CharField(_("title"), max_length=200)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("planned duration (minutes)"), default=10, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    instructions = models.TextField(_("instructions"), blank=True)
+    case = models.ForeignKey(
+        "workshops.Case",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="phases",
+    )
+    private_first = models.BooleanField(
+        _("write first, reveal later"),
+        default=False,
+        help_text=_("Each participant sees only their own answers until the facilitator reveals them."),
+    )
+    revealed_at = models.DateTimeField(_("revealed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["workshop", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def has_threads(self) -> bool:
+        return self.kind in self.WRITING_KINDS
+
+    @property
+    def is_private(self) -> bool:
+        """Answers are visible only to their authors until the facilitator reveals them."""
+        return self.private_first and self.revealed_at is None
+
+
+class Prompt(models.Model):
+    """A question people answer in a phase, e.g. "What did I learn?"."""
+
+    phase = models.ForeignKey(Phase, verbose_name=_("phase"), on_delete=models.CASCADE, related_name="prompts")
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    text = models.CharField(_("prompt"), max_length=300)
+
+    class Meta:
+        verbose_name = _("prompt")
+        verbose_name_plural = _("prompts")
+        ordering = ["phase", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class LiveState(models.Model):
+    """Where a workshop is right now: current phase, timer, broadcast, join code."""
+
+    workshop = models.OneToOneField(
+        "workshops.Workshop", primary_key=True, on_delete=models.CASCADE, related_name="live"
+    )
+    current_phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    # A running timer is a deadline; a paused one is the seconds left.
+    timer_deadline = models.DateTimeField(null=True, blank=True)
+    timer_remaining = models.PositiveIntegerField(null=True, blank=True)
+    broadcast_text = models.CharField(max_length=500, blank=True)
+    broadcast_at = models.DateTimeField(null=True, blank=True)
+    join_code = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    join_code_enabled = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("live state")
+        verbose_name_plural = _("live states")
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.current_phase_id}"
+
+    @property
+    def timer_running(self) -> bool:
+        return self.timer_deadline is not None
+
+    def seconds_left(self, now=None) -> int | None:
+        if self.timer_deadline is not None:
+            now = now or timezone.now()
+            return max(0, round((self.timer_deadline - now).total_seconds()))
+        return self.timer_remaining
+
+
+class Comment(models.Model):
+    """An observation, question, reflection answer or reply, written live.
+
+    ``client_id`` is made by the browser before sending, so a retried POST
+    finds the comment it already created instead of making a second one.
+    """
+
+    client_id = models.UUIDField(unique=True)
+    workshop = models.ForeignKey(
+        "workshops.Workshop", verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="comments"
+    )
+    phase = models.ForeignKey(Phase, verbose_name=_("phase"), on_delete=models.PROTECT, related_name="comments")
+    case = models.ForeignKey(
+        "workshops.Case",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="comments",
+    )
+    prompt = models.ForeignKey(
+        Prompt, verbose_name=_("prompt"), null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("reply to"), null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author_participant = models.ForeignKey(
+        "workshops.Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    text = models.TextField(_("text"), max_length=COMMENT_MAX_LENGTH)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["phase", "prompt", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(author_participant__isnull=True) | Q(author_user__isnull=True),
+                name="comment_has_one_author",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.text[:40]}"
+
+    @property
+    def thread_key(self) -> str:
+        return thread_key(self.phase_id, self.prompt_id)
+
+    @property
+    def author_name(self) -> str:
+        """The name shown with the comment; empty for an anonymous one, whoever asks."""
+        if self.anonymous:
+            return ""
+        if self.author_participant is not None:
+            return self.author_participant.name
+        if self.author_user is not None:
+            return self.author_user.name or str(_("Organiser"))
+        return ""
+
+    @property
+    def is_removed(self) -> bool:
+        return self.deleted_at is not None
+
+    def is_by(self, *, participant=None, user=None) -> bool:
+        if participant is not None and self.author_participant_id == participant.pk:
+            return True
+        return user is not None and user.is_authenticated and self.author_user_id == user.pk
+
+
+def thread_key(phase_id: int, prompt_id: int | None) -> str:
+    """The name a thread has on the page and in events: one per phase, or one per prompt."""
+    return f"p{phase_id}-q{prompt_id or 0}"
+
+
+class Reaction(models.Model):
+    """One person's reaction to a comment; at most one per person and comment."""
+
+    class Kind(models.TextChoices):
+        AGREE = "agree", _("Agree")
+        GOOD_POINT = "good_point", _("Good point")
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reactions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    participant = models.ForeignKey("workshops.Participant", null=True, blank=True, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "participant"], condition=Q(participant__isnull=False), name="reaction_once_guest"
+            ),
+            models.UniqueConstraint(
+                fields=["comment", "user"], condition=Q(user__isnull=False), name="reaction_once_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(participant__isnull=False, user__isnull=True)
+                | Q(participant__isnull=True, user__isnull=False),
+                name="reaction_has_one_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id}: {self.kind}"
+
+
+class Event(models.Model):
+    """One change pushed to the browsers, kept so a reconnecting client can catch up.
+
+    ``audience`` is everyone in the workshop, its facilitators, or one person
+    (an answer in a "write first, reveal later" phase).
+    """
+
+    class Audience(models.TextChoices):
+        ALL = "all"
+        STAFF = "staff"
+        PERSON = "person"
+
+    workshop = models.ForeignKey("workshops.Workshop", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.ALL)
+    participant = models.ForeignKey("workshops.Participant", null=True, blank=True, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["workshop", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.kind}"
+
+
+class Presence(models.Model):
+    """One open connection (WebSocket) or polling page; counts who is here right now."""
+
+    key = models.CharField(max_length=200, unique=True)
+    workshop = models.ForeignKey("workshops.Workshop", on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey("workshops.Participant", null=True, blank=True, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workshop", "seen_at"])]
+
+    def __str__(self) -> str:
+        return self.key

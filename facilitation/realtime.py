@@ -1,0 +1,156 @@
+"""The only place that names channel-layer groups and sends to them.
+
+Every push is sent inside ``transaction.on_commit``: nobody sees a change that
+could still roll back. Durable events are written to ``Event`` first, so a
+client that missed the push fetches it by id; ephemeral ones (presence counts)
+are only pushed.
+
+Text shown to people is rendered once per interface language and stored under
+``payload["i18n"][language]``; ``event_for_client`` picks the viewer's one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from facilitation.models import Event
+
+if TYPE_CHECKING:
+    from facilitation.models import Comment, LiveState
+    from facilitation.permissions import LiveViewer
+
+MESSAGE_TYPE = "live.event"  # handled by LiveConsumer.live_event
+
+
+def _group_all(workshop_id: int) -> str:
+    return f"w{workshop_id}"
+
+
+def _group_staff(workshop_id: int) -> str:
+    return f"w{workshop_id}.staff"
+
+
+def _group_person(workshop_id: int, *, participant_id: int | None = None, user_id: int | None = None) -> str:
+    return f"w{workshop_id}.p{participant_id}" if participant_id else f"w{workshop_id}.u{user_id}"
+
+
+def groups_for(viewer: LiveViewer) -> list[str]:
+    """The groups a viewer's connection joins: everyone, their own, and staff for facilitators."""
+    workshop_id = viewer.workshop.pk
+    groups = [_group_all(workshop_id)]
+    if viewer.participant is not None:
+        groups.append(_group_person(workshop_id, participant_id=viewer.participant.pk))
+    elif viewer.user is not None:
+        groups.append(_group_person(workshop_id, user_id=viewer.user.pk))
+    if viewer.is_staff:
+        groups.append(_group_staff(workshop_id))
+    return groups
+
+
+def _send_after_commit(groups: list[str], message: dict) -> None:
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": MESSAGE_TYPE, "event": message})
+
+    transaction.on_commit(send)
+
+
+def _audience_groups(event: Event) -> list[str]:
+    if event.audience == Event.Audience.ALL:
+        return [_group_all(event.workshop_id)]
+    if event.audience == Event.Audience.STAFF:
+        return [_group_staff(event.workshop_id)]
+    return [_group_person(event.workshop_id, participant_id=event.participant_id, user_id=event.user_id)]
+
+
+def publish(
+    *,
+    workshop_id: int,
+    kind: str,
+    payload: dict,
+    audience: str = Event.Audience.ALL,
+    participant_id: int | None = None,
+    user_id: int | None = None,
+) -> Event:
+    """Record an event and push it to its audience after commit."""
+    event = Event.objects.create(
+        workshop_id=workshop_id,
+        kind=kind,
+        payload=payload,
+        audience=audience,
+        participant_id=participant_id if audience == Event.Audience.PERSON else None,
+        user_id=user_id if audience == Event.Audience.PERSON and not participant_id else None,
+    )
+    _send_after_commit(_audience_groups(event), {"id": event.pk, "kind": kind, "data": payload})
+    return event
+
+
+def publish_ephemeral(
+    *, workshop_id: int, kind: str, payload: dict, staff_only: bool = False, person: LiveViewer | None = None
+) -> None:
+    """Push without recording (presence counts, "this one is yours"); lost pushes are fine here."""
+    if person is not None:
+        participant_id = person.participant.pk if person.participant else None
+        groups = [_group_person(workshop_id, participant_id=participant_id, user_id=person.user and person.user.pk)]
+    elif staff_only:
+        groups = [_group_staff(workshop_id)]
+    else:
+        groups = [_group_all(workshop_id)]
+    _send_after_commit(groups, {"id": None, "kind": kind, "data": payload})
+
+
+def event_for_client(event: dict, language: str) -> dict:
+    """The event as one viewer receives it: only their language's text, plus the server's clock."""
+    data = dict(event["data"])
+    localized = data.pop("i18n", None)
+    if localized:
+        data.update(localized.get(language) or localized.get(settings.LANGUAGE_CODE) or {})
+    return {"id": event["id"], "kind": event["kind"], "data": data, "now": timezone.now().isoformat()}
+
+
+def _rendered(template: str, context: dict) -> dict:
+    rendered = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            rendered[code] = {"html": render_to_string(template, context)}
+    return rendered
+
+
+# --- payloads ------------------------------------------------------------------
+def comment_audience(comment: Comment) -> dict:
+    """Everyone, or only the author while the phase's answers are still private."""
+    if comment.phase.is_private:
+        return {
+            "audience": Event.Audience.PERSON,
+            "participant_id": comment.author_participant_id,
+            "user_id": comment.author_user_id,
+        }
+    return {"audience": Event.Audience.ALL}
+
+
+def comment_payload(comment: Comment, *, part: str = "comment") -> dict:
+    """Where the comment belongs and its HTML as any viewer may see it; never who wrote an anonymous one."""
+    template = "facilitation/partials/comment.html" + ("" if part == "comment" else f"#{part}")
+    context = {"comment": comment, "push": True}
+    return {
+        "id": comment.pk,
+        "thread": comment.thread_key,
+        "parent": comment.parent_id,
+        "case": comment.case_id,
+        "i18n": _rendered(template, context),
+    }
+
+
+def timer_payload(live: LiveState) -> dict:
+    deadline = live.timer_deadline
+    return {"deadline": deadline.isoformat() if deadline else None, "remaining": live.timer_remaining}

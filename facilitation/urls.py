@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from facilitation import urls_agenda, urls_join, views
+
+app_name = "facilitation"
+
+urlpatterns = [
+    path("w/<int:workshop_id>/live/", views.live, name="live"),
+    path("w/<int:workshop_id>/live/panel/", views.panel, name="panel"),
+    path("w/<int:workshop_id>/live/threads/<int:phase_id>/", views.threads, name="threads"),
+    path("w/<int:workshop_id>/live/events/", views.events, name="events"),
+    path("w/<int:workshop_id>/comments/", views.comment_new, name="comment_new"),
+    path("w/<int:workshop_id>/comments/<int:comment_id>/edit/", views.comment_edit, name="comment_edit"),
+    path("w/<int:workshop_id>/comments/<int:comment_id>/delete/", views.comment_delete, name="comment_delete"),
+    path("w/<int:workshop_id>/comments/<int:comment_id>/hide/", views.comment_hide, name="comment_hide"),
+    path("w/<int:workshop_id>/comments/<int:comment_id>/react/", views.comment_react, name="comment_react"),
+    path("w/<int:workshop_id>/control/", views.control, name="control"),
+    path("w/<int:workshop_id>/control/<str:action>/", views.control_action, name="control_action"),
+    *urls_agenda.urlpatterns,
+    *urls_join.urlpatterns,
+]

@@ -1,0 +1,320 @@
+"""The live workshop pages: the participant's view, the facilitator's controls, and the JSON they post to.
+
+Data changes arrive as HTTP POSTs (the browser sends JSON-accepting fetches;
+without JavaScript the same forms post and redirect). The socket only pushes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from facilitation import selectors, services
+from facilitation.models import COMMENT_MAX_LENGTH, Phase
+from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
+from facilitation.services import LiveError
+from workshops.models import Workshop
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _js_strings() -> dict[str, str]:
+    return {
+        "connection_connecting": _("Connecting…"),
+        "connection_live": _("Live: updates appear by themselves."),
+        "connection_reconnecting": _("Connection lost, reconnecting… You can keep typing: nothing you write is lost."),
+        "connection_offline": _("You are offline. Keep typing: your text is sent when the connection returns."),
+        "connection_polling": _("Live connection unavailable: the page updates every few seconds."),
+        "connection_closed": _("The workshop has ended."),
+        "oneMinute": _("One minute left."),
+        "timeUp": _("Time is up."),
+        "paused": _("paused"),
+        "timerStarted": _("Timer started: %s left."),
+        "sending": _("Sending…"),
+        "sent": _("Sent."),
+        "queued": _("Not sent yet: it is kept on this device and sent when the connection returns."),
+        "refused": _("This could not be saved. Your text is kept."),
+        "failed": _("Something went wrong. Please try again."),
+        "offlineAction": _("No connection right now. Please try again in a moment."),
+        "empty": _("Write something first."),
+        "send": _("Send"),
+        "discard": _("Discard"),
+        "discardConfirm": _("Throw this text away for good?"),
+        "deleteConfirm": _("Delete this comment for good? This cannot be undone."),
+        "keptLabel": _("Unsent text"),
+        "broadcastTitle": _("Message from the facilitator"),
+        "hiddenBadge": _("Hidden from participants"),
+        "closed": _("The workshop has ended. Thank you for taking part!"),
+    }
+
+
+def _live_context(viewer: LiveViewer, page: selectors.LivePage, last_event: int, **extra) -> dict:
+    return {
+        "viewer": viewer,
+        "workshop": viewer.workshop,
+        "page": page,
+        "last_event": last_event,
+        "moderated_cases": ",".join(str(pk) for pk in sorted(viewer.presented_case_ids)),
+        "comment_max_length": COMMENT_MAX_LENGTH,
+        "now": timezone.now(),
+        "js_strings": _js_strings(),
+        **extra,
+    }
+
+
+def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 200, **extra):
+    last_event = selectors.last_event_id(viewer)  # before reading: a change in between is sent again
+    page = selectors.live_page(viewer)
+    return render(request, template, _live_context(viewer, page, last_event, **extra), status=status)
+
+
+@never_cache
+@require_GET
+def live(request, workshop_id: int):
+    """The participant's live view: current phase, timer, broadcasts and comment threads."""
+    viewer = live_viewer(request, workshop_id)
+    if viewer.workshop.status != Workshop.Status.LIVE:
+        return redirect("workshops:lobby", workshop_id=workshop_id)
+    return _render_live(request, viewer, template="facilitation/live.html")
+
+
+@never_cache
+@require_GET
+def panel(request, workshop_id: int):
+    """The current phase's panel alone, fetched by the page when the phase changes."""
+    viewer = live_viewer(request, workshop_id)
+    page = selectors.live_page(viewer)
+    return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
+
+
+@never_cache
+@require_GET
+def threads(request, workshop_id: int, phase_id: int):
+    """The comment lists of one phase, fetched after answers are revealed or when the page fell behind."""
+    viewer = live_viewer(request, workshop_id)
+    phase = selectors.phase_of_workshop(viewer, phase_id)
+    if phase is None:
+        raise Http404
+    lists = {
+        thread.key: render_to_string(
+            "facilitation/partials/comment_list.html", {"thread": thread, "viewer": viewer}, request=request
+        )
+        for thread in selectors.threads_for(viewer, phase)
+    }
+    return JsonResponse({"threads": lists})
+
+
+@never_cache
+@require_GET
+def events(request, workshop_id: int):
+    """Events after ``?after=`` for catching up after a reconnect, and for pages polling without a socket."""
+    viewer = live_viewer(request, workshop_id)
+    after = _int_or_none(request.GET.get("after")) or 0
+    if request.GET.get("poll") and request.session.session_key:
+        services.presence_touch(key=f"poll:{request.session.session_key}:{workshop_id}", viewer=viewer)
+    found, more = selectors.events_after(viewer, after)
+    body = {"events": found, "more": more, "status": viewer.workshop.status}
+    if viewer.is_staff:
+        body["stats"] = services.live_stats(viewer.workshop.pk)
+    return JsonResponse(body)
+
+
+def _error(request, viewer: LiveViewer, message: str, status: int = 400, **draft):
+    """A refused write: JSON for the page's script; without it, the page again with the text kept."""
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    messages.error(request, message)
+    return _render_live(request, viewer, template="facilitation/live.html", status=status, draft=draft)
+
+
+def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
+    comment.mine = True
+    comment.can_moderate = viewer.can_moderate(comment.case_id)
+    comment.my_reaction = None
+    for name in ("agree_count", "good_point_count"):
+        if not hasattr(comment, name):
+            setattr(comment, name, 0)
+    comment.shown_replies = []
+    html = render_to_string("facilitation/partials/comment.html", {"comment": comment, "viewer": viewer}, request)
+    return JsonResponse(
+        {"id": comment.pk, "thread": comment.thread_key, "parent": comment.parent_id, "html": html}, status=status
+    )
+
+
+@require_POST
+def comment_new(request, workshop_id: int):
+    """Write a comment or a reply; a repeated ``client_id`` returns the stored one (200) instead of a copy."""
+    viewer = live_viewer(request, workshop_id)
+    text = request.POST.get("text", "")
+    thread = request.POST.get("thread", "")
+    try:
+        client_id = uuid.UUID(request.POST.get("client_id") or str(uuid.uuid4()))
+    except ValueError:
+        return _error(request, viewer, _("This comment could not be saved. Please reload the page."), text=text)
+    try:
+        comment, created = services.comment_create(
+            viewer=viewer,
+            phase_id=_int_or_none(request.POST.get("phase")) or 0,
+            prompt_id=_int_or_none(request.POST.get("prompt")),
+            parent_id=_int_or_none(request.POST.get("parent")),
+            text=text,
+            anonymous=request.POST.get("anonymous") in {"on", "1", "true"},
+            client_id=client_id,
+            language=getattr(request, "LANGUAGE_CODE", "fi"),
+        )
+    except LiveError as error:
+        return _error(request, viewer, str(error), thread=thread, text=text)
+    if _wants_json(request):
+        return _comment_json(request, viewer, comment, status=201 if created else 200)
+    messages.success(request, _("Your comment was saved."))
+    return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment.pk}")
+
+
+def _comment_write(request, workshop_id: int, comment_id: int, action):
+    viewer = live_viewer(request, workshop_id)
+    try:
+        comment = action(viewer)
+    except LiveError as error:
+        return _error(request, viewer, str(error), text=request.POST.get("text", ""))
+    if _wants_json(request):
+        return _comment_json(request, viewer, comment)
+    return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment_id}")
+
+
+@require_POST
+def comment_edit(request, workshop_id: int, comment_id: int):
+    """The author changes their comment while the workshop is live."""
+    text = request.POST.get("text", "")
+    return _comment_write(
+        request,
+        workshop_id,
+        comment_id,
+        lambda viewer: services.comment_update(viewer=viewer, comment_id=comment_id, text=text),
+    )
+
+
+@require_POST
+def comment_delete(request, workshop_id: int, comment_id: int):
+    """The author removes their comment (the page asks first)."""
+    return _comment_write(
+        request, workshop_id, comment_id, lambda viewer: services.comment_delete(viewer=viewer, comment_id=comment_id)
+    )
+
+
+@require_POST
+def comment_hide(request, workshop_id: int, comment_id: int):
+    """A facilitator or the case's presenter hides (or shows again) a comment."""
+    service = services.comment_unhide if request.POST.get("action") == "unhide" else services.comment_hide
+    return _comment_write(
+        request, workshop_id, comment_id, lambda viewer: service(viewer=viewer, comment_id=comment_id)
+    )
+
+
+@require_POST
+def comment_react(request, workshop_id: int, comment_id: int):
+    """React once to a comment; the same reaction again takes it back."""
+    viewer = live_viewer(request, workshop_id)
+    try:
+        comment, mine = services.reaction_toggle(
+            viewer=viewer, comment_id=comment_id, kind=request.POST.get("kind", "")
+        )
+    except LiveError as error:
+        return _error(request, viewer, str(error))
+    if _wants_json(request):
+        counts = {"agree": comment.agree_count, "good_point": comment.good_point_count}
+        return JsonResponse({"id": comment.pk, "counts": counts, "mine": mine})
+    return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment_id}")
+
+
+# --- the facilitator's controls ------------------------------------------------------
+@never_cache
+@login_required
+@require_GET
+def control(request, workshop_id: int):
+    """The facilitator's control view: phases, timer, broadcast, counts, and the live threads."""
+    viewer = live_viewer(request, workshop_id)
+    require_live_facilitator(viewer)
+    stats = services.live_stats(workshop_id)
+    return _render_live(request, viewer, template="facilitation/control.html", stats=stats)
+
+
+def _seconds(request) -> int:
+    minutes = _int_or_none(request.POST.get("minutes")) or 0
+    seconds = _int_or_none(request.POST.get("seconds")) or 0
+    if minutes < 0 or seconds < 0:
+        raise LiveError(_("Give the time as whole minutes."))
+    return minutes * 60 + seconds
+
+
+def _phase_from_post(request, viewer: LiveViewer) -> Phase:
+    phase = selectors.phase_of_workshop(viewer, _int_or_none(request.POST.get("phase")) or 0)
+    if phase is None:
+        raise LiveError(_("That phase is not on this workshop's agenda."))
+    return phase
+
+
+CONTROL_ACTIONS = {
+    "start": lambda request, viewer: services.live_start(workshop=viewer.workshop, by=request.user),
+    "next": lambda request, viewer: services.phase_go(workshop=viewer.workshop, offset=1),
+    "previous": lambda request, viewer: services.phase_go(workshop=viewer.workshop, offset=-1),
+    "goto": lambda request, viewer: services.phase_go(
+        workshop=viewer.workshop, phase=_phase_from_post(request, viewer)
+    ),
+    "timer-start": lambda request, viewer: services.timer_start(workshop=viewer.workshop, seconds=_seconds(request)),
+    "timer-pause": lambda request, viewer: services.timer_pause(workshop=viewer.workshop),
+    "timer-resume": lambda request, viewer: services.timer_resume(workshop=viewer.workshop),
+    "timer-extend": lambda request, viewer: services.timer_extend(workshop=viewer.workshop, seconds=_seconds(request)),
+    "timer-clear": lambda request, viewer: services.timer_clear(workshop=viewer.workshop),
+    "broadcast": lambda request, viewer: services.broadcast_send(
+        workshop=viewer.workshop, text=request.POST.get("text", "")
+    ),
+    "broadcast-clear": lambda request, viewer: services.broadcast_send(workshop=viewer.workshop, text=""),
+    "reveal": lambda request, viewer: services.phase_reveal(phase=_phase_from_post(request, viewer)),
+    "close": lambda request, viewer: services.live_close(workshop=viewer.workshop, by=request.user),
+}
+
+
+@never_cache
+@login_required
+def control_action(request, workshop_id: int, action: str):
+    """One facilitator action (POST). Closing asks first: GET shows what closing means."""
+    viewer = live_viewer(request, workshop_id)
+    require_live_facilitator(viewer)
+    if action not in CONTROL_ACTIONS:
+        raise Http404
+    if request.method == "GET" and action == "close":
+        return render(request, "facilitation/close_confirm.html", {"workshop": viewer.workshop})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        CONTROL_ACTIONS[action](request, viewer)
+    except LiveError as error:
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
+        messages.error(request, str(error))
+        return redirect("facilitation:control", workshop_id=workshop_id)
+    if _wants_json(request):
+        return JsonResponse({"ok": True})
+    if action == "close":
+        messages.success(request, _("The workshop is closed. Thank you!"))
+        return redirect("workshops:manage", workshop_id=workshop_id)
+    return redirect(f"{reverse('facilitation:control', args=[workshop_id])}#{request.POST.get('return', 'controls')}")

@@ -1,0 +1,836 @@
+// The live workshop page: follows the facilitator, shows comments as they arrive, never loses a typed word.
+//
+// Writes go over HTTP POST with a client-made id (a retry can't duplicate); the WebSocket only pushes.
+// After a reconnect the page asks for every event after the last one it is sure of. Without a socket
+// it polls. Drafts and unsent comments are kept in localStorage until the server has them.
+
+const root = document.querySelector("[data-live]");
+const strings = JSON.parse(document.getElementById("live-strings").textContent);
+const workshopId = root.dataset.workshop;
+const isStaff = root.dataset.staff === "1";
+const moderatedCases = new Set((root.dataset.moderateCases || "").split(",").filter(Boolean));
+
+const POLL_MS = 4000;
+const HEARTBEAT_MS = 25000;
+const SAFE_AFTER_MS = 10000; // events can commit out of id order; only older ones are "sure"
+
+// --- small helpers --------------------------------------------------------------------------
+const storageKey = (name) => `kehittamo:${workshopId}:${name}`;
+function load(name, fallback) {
+  try {
+    const value = localStorage.getItem(storageKey(name));
+    return value ? JSON.parse(value) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+function save(name, value) {
+  try {
+    localStorage.setItem(storageKey(name), JSON.stringify(value));
+  } catch {
+    // Private mode or full storage: the page still works, only reload-survival is lost.
+  }
+}
+function newId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+function csrfToken() {
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  if (input) return input.value;
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+function fragment(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content.firstElementChild;
+}
+async function post(url, fields) {
+  const response = await fetch(url, {
+    method: "POST",
+    body: new URLSearchParams(fields),
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    credentials: "same-origin",
+  });
+  let data = {};
+  try {
+    data = await response.json();
+  } catch {
+    data = {};
+  }
+  return { response, data };
+}
+function say(element, text, isError = false) {
+  if (!element) return;
+  element.textContent = text;
+  element.classList.toggle("error-text", isError);
+}
+
+// --- who wrote what on this device -------------------------------------------------------------
+const own = new Set(load("own", []).map(String));
+const reacted = load("reacted", {});
+function rememberOwn(id) {
+  own.add(String(id));
+  save("own", [...own]);
+}
+
+function decorate(scope) {
+  const items = scope.matches && scope.matches("[data-comment]") ? [scope] : [];
+  items.push(...scope.querySelectorAll("[data-comment]"));
+  for (const item of items) {
+    const id = item.dataset.comment;
+    if (item.hasAttribute("data-mine")) own.add(id);
+    const article = item.querySelector(":scope > article");
+    if (!article) continue;
+    const owner = article.querySelector("[data-owner]");
+    if (owner) owner.hidden = !own.has(id);
+    const moderate = article.querySelector("[data-moderate]");
+    if (moderate) moderate.hidden = !(isStaff || moderatedCases.has(item.dataset.case));
+    const buttons = article.querySelectorAll("[data-reaction]");
+    if (id in reacted) {
+      buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.reaction === reacted[id])));
+    } else {
+      const pressed = [...buttons].find((b) => b.getAttribute("aria-pressed") === "true");
+      if (pressed) reacted[id] = pressed.dataset.reaction;
+    }
+  }
+  restoreDrafts(scope);
+}
+
+// --- drafts: what is being typed survives pushes and reloads -----------------------------------
+function draftFields(form) {
+  const fields = {};
+  for (const [name, value] of new FormData(form)) {
+    if (name !== "csrfmiddlewaretoken" && name !== "text" && name !== "client_id") fields[name] = value;
+  }
+  return fields;
+}
+function labelOf(textarea) {
+  const label = textarea.id && document.querySelector(`label[for="${CSS.escape(textarea.id)}"]`);
+  return label ? label.textContent.trim() : "";
+}
+document.addEventListener("input", (event) => {
+  const area = event.target;
+  if (area.tagName !== "TEXTAREA") return;
+  const form = area.closest("form[data-composer]");
+  if (!form || !root.contains(form)) return;
+  const drafts = load("drafts", {});
+  const key = form.dataset.draftKey;
+  if (area.value.trim()) {
+    drafts[key] = { text: area.value, action: form.action, fields: draftFields(form), label: labelOf(area) };
+  } else {
+    delete drafts[key];
+  }
+  save("drafts", drafts);
+});
+function forgetDraft(key) {
+  const drafts = load("drafts", {});
+  delete drafts[key];
+  save("drafts", drafts);
+}
+function restoreDrafts(scope) {
+  const drafts = load("drafts", {});
+  for (const form of scope.querySelectorAll("form[data-composer]")) {
+    const draft = drafts[form.dataset.draftKey];
+    const area = form.querySelector("textarea");
+    if (draft && area && !area.value) {
+      area.value = draft.text;
+      const details = form.closest("details");
+      if (details) details.open = true;
+    }
+  }
+}
+function showKeptDrafts() {
+  const box = root.querySelector("[data-kept-drafts]");
+  const list = root.querySelector("[data-kept-drafts-list]");
+  if (!box || !list) return;
+  const drafts = load("drafts", {});
+  const onPage = new Set([...root.querySelectorAll("form[data-composer]")].map((f) => f.dataset.draftKey));
+  let count = 0;
+  for (const [key, draft] of Object.entries(drafts)) {
+    if (onPage.has(key)) continue;
+    count += 1;
+    const form = document.createElement("form");
+    form.className = "composer";
+    form.action = draft.action;
+    form.method = "post";
+    form.dataset.composer = "";
+    form.dataset.draftKey = key;
+    form.dataset.kept = "";
+    for (const [name, value] of Object.entries(draft.fields)) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.append(input);
+    }
+    const id = `kept-${key}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = draft.label || strings.keptLabel;
+    const area = document.createElement("textarea");
+    area.id = id;
+    area.name = "text";
+    area.rows = 3;
+    area.maxLength = 4000;
+    area.value = draft.text;
+    const row = document.createElement("div");
+    row.className = "composer-row";
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.className = "button button-primary";
+    send.textContent = strings.send;
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button-secondary";
+    discard.textContent = strings.discard;
+    discard.addEventListener("click", () => {
+      if (!window.confirm(strings.discardConfirm)) return;
+      forgetDraft(key);
+      form.remove();
+      showKeptDrafts();
+    });
+    const status = document.createElement("p");
+    status.className = "composer-status";
+    status.dataset.composerStatus = "";
+    status.setAttribute("role", "status");
+    row.append(send, discard);
+    form.append(label, area, row, status);
+    list.append(form);
+  }
+  box.hidden = count === 0 && list.children.length === 0;
+}
+
+/** Replace part of the page without disturbing the text field the person is typing in. */
+function preserveTyping(container, replace) {
+  const active = document.activeElement;
+  let kept = null;
+  if (active && active.tagName === "TEXTAREA" && container.contains(active)) {
+    const form = active.closest("form[data-composer]");
+    kept = {
+      key: form ? form.dataset.draftKey : null,
+      id: active.id,
+      value: active.value,
+      start: active.selectionStart,
+      end: active.selectionEnd,
+    };
+  }
+  const openReplies = [...container.querySelectorAll("details[open]")].map((d) => d.closest("[data-comment]")?.id);
+  replace();
+  for (const id of openReplies) {
+    const details = id && document.getElementById(id)?.querySelector("details[data-reply]");
+    if (details) details.open = true;
+  }
+  restoreDrafts(container);
+  showKeptDrafts();
+  if (!kept) return;
+  let area = kept.key
+    ? root.querySelector(`form[data-composer][data-draft-key="${CSS.escape(kept.key)}"] textarea`)
+    : document.getElementById(kept.id);
+  if (area) {
+    if (!area.value) area.value = kept.value;
+    const details = area.closest("details");
+    if (details) details.open = true;
+    area.focus();
+    try {
+      area.setSelectionRange(kept.start, kept.end);
+    } catch {
+      // Some inputs don't support selection; focus is what matters.
+    }
+  }
+}
+
+// --- the outbox: a comment is kept on this device until the server confirms it -------------------
+let outbox = load("outbox", []);
+let flushing = false;
+let flushTimer = null;
+let flushDelay = 2000;
+
+function renderOutbox() {
+  const box = root.querySelector("[data-outbox]");
+  const list = root.querySelector("[data-outbox-list]");
+  if (!box || !list) return;
+  list.replaceChildren(
+    ...outbox.map((item) => {
+      const li = document.createElement("li");
+      li.textContent = item.fields.text;
+      return li;
+    }),
+  );
+  box.hidden = outbox.length === 0;
+}
+function scheduleFlush() {
+  clearTimeout(flushTimer);
+  flushTimer = setTimeout(flushOutbox, flushDelay * (0.75 + Math.random() / 2));
+  flushDelay = Math.min(flushDelay * 2, 30000);
+}
+function statusFor(item) {
+  const form = root.querySelector(`form[data-composer][data-draft-key="${CSS.escape(item.draftKey)}"]`);
+  return form ? form.querySelector("[data-composer-status]") : null;
+}
+function giveBack(item, message) {
+  // Refused by the server (e.g. the workshop ended): the text goes back where it was typed.
+  const drafts = load("drafts", {});
+  drafts[item.draftKey] = {
+    text: item.fields.text,
+    action: item.action,
+    fields: Object.fromEntries(
+      Object.entries(item.fields).filter(([name]) => name !== "text" && name !== "client_id"),
+    ),
+    label: item.label,
+  };
+  save("drafts", drafts);
+  restoreDrafts(root);
+  showKeptDrafts();
+  say(statusFor(item), message || strings.refused, true);
+}
+async function flushOutbox() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (outbox.length) {
+      const item = outbox[0];
+      let result;
+      try {
+        result = await post(item.action, item.fields);
+      } catch {
+        say(statusFor(item), strings.queued);
+        setConnection(navigator.onLine ? "reconnecting" : "offline");
+        scheduleFlush();
+        return;
+      }
+      const { response, data } = result;
+      if (response.status >= 500 || response.status === 429 || response.status === 408) {
+        say(statusFor(item), strings.queued);
+        scheduleFlush();
+        return;
+      }
+      outbox = outbox.filter((other) => other.client_id !== item.client_id);
+      save("outbox", outbox);
+      if (response.ok && data.id) {
+        rememberOwn(data.id);
+        placeComment(data);
+        say(statusFor(item), strings.sent);
+      } else {
+        giveBack(item, data.error);
+      }
+    }
+    flushDelay = 2000;
+  } finally {
+    flushing = false;
+    renderOutbox();
+  }
+}
+
+function submitComposer(form) {
+  const area = form.querySelector("textarea");
+  const status = form.querySelector("[data-composer-status]");
+  if (!area.value.trim()) {
+    say(status, strings.empty, true);
+    area.focus();
+    return;
+  }
+  const fields = draftFields(form);
+  const item = {
+    client_id: newId(),
+    action: form.action,
+    draftKey: form.dataset.draftKey,
+    label: labelOf(area),
+    fields: { ...fields, text: area.value, client_id: "" },
+  };
+  item.fields.client_id = item.client_id;
+  outbox.push(item);
+  save("outbox", outbox);
+  forgetDraft(item.draftKey);
+  area.value = "";
+  const anonymous = form.querySelector("[name=anonymous]");
+  if (anonymous) anonymous.checked = false;
+  say(status, strings.sending);
+  if (form.hasAttribute("data-kept")) {
+    form.remove();
+    showKeptDrafts();
+  }
+  renderOutbox();
+  flushOutbox();
+}
+
+// --- placing comments -----------------------------------------------------------------------
+function placeComment(data) {
+  if (!data.html) return;
+  const existing = document.getElementById(`comment-${data.id}`);
+  if (existing) return;
+  const container = data.parent
+    ? document.querySelector(`#comment-${data.parent} > [data-replies]`)
+    : root.querySelector(`[data-thread-list="${CSS.escape(data.thread)}"]`);
+  if (!container) {
+    if (data.parent && root.querySelector(`[data-thread-list="${CSS.escape(data.thread)}"]`)) {
+      reloadThreads(data.thread.slice(1).split("-")[0]);
+    }
+    return;
+  }
+  const element = fragment(data.html);
+  container.append(element);
+  decorate(element);
+}
+function replaceMain(data) {
+  const item = document.getElementById(`comment-${data.id}`);
+  const main = item && item.querySelector(":scope > article [data-part=main]");
+  if (!main || !data.html) return;
+  main.replaceWith(fragment(data.html));
+}
+function removeComment(data) {
+  const item = document.getElementById(`comment-${data.id}`);
+  if (!item) return;
+  const replies = item.querySelector(":scope > [data-replies]");
+  if (replies && replies.children.length) {
+    replaceMain(data);
+    item.querySelector(":scope > article .comment-actions")?.remove();
+  } else {
+    item.remove();
+  }
+}
+function hideComment(id) {
+  const item = document.getElementById(`comment-${id}`);
+  if (!item) return;
+  if (!isStaff) {
+    item.remove();
+    return;
+  }
+  item.classList.add("is-hidden");
+  item.querySelector(":scope > article [data-hide]")?.setAttribute("hidden", "");
+  item.querySelector(":scope > article [data-unhide]")?.removeAttribute("hidden");
+  const meta = item.querySelector(":scope > article .comment-meta");
+  if (meta && !meta.querySelector(".badge")) {
+    const badge = document.createElement("span");
+    badge.className = "badge badge-danger";
+    badge.textContent = strings.hiddenBadge;
+    meta.append(" ", badge);
+  }
+}
+function showComment(data) {
+  const item = document.getElementById(`comment-${data.id}`);
+  if (!item) {
+    placeComment(data);
+    return;
+  }
+  item.classList.remove("is-hidden");
+  item.querySelector(":scope > article [data-hide]")?.removeAttribute("hidden");
+  item.querySelector(":scope > article [data-unhide]")?.setAttribute("hidden", "");
+  item.querySelector(":scope > article .comment-meta .badge")?.remove();
+}
+function updateCounts(data, mine) {
+  const item = document.getElementById(`comment-${data.id}`);
+  if (!item) return;
+  for (const button of item.querySelectorAll(":scope > article [data-reaction]")) {
+    const count = button.querySelector("[data-count]");
+    if (count) count.textContent = String(data.counts[button.dataset.reaction] ?? 0);
+    if (mine !== undefined) button.setAttribute("aria-pressed", String(button.dataset.reaction === mine));
+  }
+}
+
+// --- panel, threads, timer, broadcast ------------------------------------------------------------
+let panelLoading = null;
+async function reloadPanel() {
+  if (panelLoading) return panelLoading;
+  panelLoading = (async () => {
+    const slot = root.querySelector("[data-panel-slot]");
+    if (!slot) return;
+    const response = await fetch(root.dataset.panelUrl, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const html = await response.text();
+    preserveTyping(slot, () => {
+      slot.innerHTML = html;
+    });
+    decorate(slot);
+    showKeptDrafts();
+  })().finally(() => {
+    panelLoading = null;
+  });
+  return panelLoading;
+}
+async function reloadThreads(phaseId) {
+  const url = root.dataset.threadsUrl.replace(/\/0\/$/, `/${phaseId}/`);
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const data = await response.json();
+  for (const [key, html] of Object.entries(data.threads)) {
+    const list = root.querySelector(`[data-thread-list="${CSS.escape(key)}"]`);
+    if (!list) continue;
+    preserveTyping(list, () => {
+      list.innerHTML = html;
+    });
+    decorate(list);
+  }
+}
+
+const timer = {
+  element: root.querySelector("[data-timer]"),
+  deadline: null,
+  remaining: null,
+  warned: false,
+  ended: false,
+};
+let clockOffset = 0; // server time minus this device's time
+function noteServerTime(iso) {
+  const server = Date.parse(iso);
+  if (!Number.isNaN(server)) clockOffset = server - Date.now();
+}
+function formatSeconds(total) {
+  const seconds = Math.max(0, Math.round(total));
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+}
+function announce(text) {
+  const region = root.querySelector("[data-timer-announce]");
+  if (!region) return;
+  region.textContent = "";
+  window.setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+}
+function setTimer(data, quiet = false) {
+  timer.deadline = data.deadline ? Date.parse(data.deadline) : null;
+  timer.remaining = data.remaining ?? null;
+  const left = secondsLeft();
+  timer.warned = left !== null && left <= 60;
+  timer.ended = left !== null && left <= 0;
+  if (timer.deadline && !quiet) announce(strings.timerStarted.replace("%s", formatSeconds(left)));
+  renderTimer();
+}
+function secondsLeft() {
+  if (timer.deadline) return (timer.deadline - (Date.now() + clockOffset)) / 1000;
+  if (timer.remaining !== null && timer.remaining !== "") return Number(timer.remaining);
+  return null;
+}
+function renderTimer() {
+  if (!timer.element) return;
+  const display = timer.element.querySelector("[data-timer-display]");
+  const state = timer.element.querySelector("[data-timer-state]");
+  const left = secondsLeft();
+  timer.element.classList.toggle("is-idle", left === null);
+  if (left === null) {
+    display.textContent = "–";
+    state.textContent = "";
+    timer.element.classList.remove("is-warning", "is-over");
+    return;
+  }
+  display.textContent = formatSeconds(left);
+  state.textContent = timer.deadline ? "" : strings.paused;
+  timer.element.classList.toggle("is-warning", left <= 60 && left > 0);
+  timer.element.classList.toggle("is-over", left <= 0);
+  if (timer.deadline && left <= 60 && left > 0 && !timer.warned) {
+    timer.warned = true;
+    announce(strings.oneMinute);
+  }
+  if (timer.deadline && left <= 0 && !timer.ended) {
+    timer.ended = true;
+    announce(strings.timeUp);
+  }
+}
+function showBroadcast(data) {
+  const region = root.querySelector("[data-broadcast-region]");
+  if (!region) return;
+  if (!data.text) {
+    region.replaceChildren();
+    return;
+  }
+  const box = document.createElement("div");
+  box.className = "broadcast";
+  const paragraph = document.createElement("p");
+  const title = document.createElement("strong");
+  title.textContent = `${strings.broadcastTitle}: `;
+  const text = document.createElement("span");
+  text.dataset.broadcastText = "";
+  text.textContent = data.text;
+  paragraph.append(title, text);
+  box.append(paragraph);
+  region.replaceChildren(box);
+}
+function updateStats(data) {
+  for (const [name, value] of Object.entries(data)) {
+    const element = root.querySelector(`[data-stat="${name}"]`);
+    if (element) element.textContent = String(value);
+  }
+}
+let closedForGood = false;
+function workshopClosed() {
+  closedForGood = true;
+  setConnection("closed");
+  showBroadcast({ text: strings.closed });
+  for (const control of root.querySelectorAll("[data-panel-slot] textarea, [data-panel-slot] button")) {
+    control.disabled = true;
+  }
+  if (ws) ws.close();
+}
+
+// --- events: one path for pushes, catch-up and polling ---------------------------------------------
+const seen = new Set();
+let sureId = Number(root.dataset.lastEvent || 0); // every event up to here has been applied
+const recent = []; // [id, receivedAt] of events newer than sureId
+
+function watermark() {
+  const now = Date.now();
+  while (recent.length && now - recent[0][1] > SAFE_AFTER_MS) {
+    sureId = Math.max(sureId, recent.shift()[0]);
+  }
+  return sureId;
+}
+function apply(event) {
+  if (event.now) noteServerTime(event.now);
+  if (event.id !== null && event.id !== undefined) {
+    if (seen.has(event.id) || event.id <= sureId) return;
+    seen.add(event.id);
+    recent.push([event.id, Date.now()]);
+  }
+  const data = event.data || {};
+  switch (event.kind) {
+    case "comment.created":
+      placeComment(data);
+      break;
+    case "comment.shown":
+      showComment(data);
+      break;
+    case "comment.edited":
+      replaceMain(data);
+      break;
+    case "comment.deleted":
+      removeComment(data);
+      break;
+    case "comment.hidden":
+      hideComment(data.id);
+      break;
+    case "comment.mine": {
+      rememberOwn(data.id);
+      const item = document.getElementById(`comment-${data.id}`);
+      if (item) decorate(item);
+      break;
+    }
+    case "reaction":
+      updateCounts(data);
+      break;
+    case "phase": {
+      const title = root.querySelector("[data-current-phase-title]");
+      if (title) title.textContent = data.title || "–";
+      reloadPanel();
+      break;
+    }
+    case "timer":
+      setTimer(data);
+      break;
+    case "broadcast":
+      showBroadcast(data);
+      break;
+    case "thread.reload":
+      reloadThreads(data.phase);
+      break;
+    case "stats":
+      updateStats(data);
+      break;
+    case "workshop.closed":
+      workshopClosed();
+      break;
+    default:
+      break;
+  }
+}
+
+let catchingUp = false;
+async function catchUp(poll = false) {
+  if (catchingUp) return;
+  catchingUp = true;
+  try {
+    for (let page = 0; page < 20; page += 1) {
+      const url = `${root.dataset.eventsUrl}?after=${watermark()}${poll ? "&poll=1" : ""}`;
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const body = await response.json();
+      body.events.forEach(apply);
+      if (body.stats) updateStats(body.stats);
+      if (body.status && body.status !== "live") {
+        workshopClosed();
+        return;
+      }
+      if (!body.more) return;
+      // More than a page behind: take the newest state wholesale, then continue from it.
+      await reloadPanel();
+    }
+  } finally {
+    catchingUp = false;
+  }
+}
+
+// --- connection: WebSocket with back-off, polling when it can't be had --------------------------
+let ws = null;
+let attempts = 0;
+let failures = 0;
+let heartbeat = null;
+let pollTimer = null;
+
+function setConnection(state) {
+  const element = root.querySelector("[data-connection]");
+  if (!element || element.dataset.state === state) return;
+  element.dataset.state = state;
+  element.textContent = strings[`connection_${state}`] || "";
+}
+function startPolling() {
+  if (pollTimer || closedForGood) return;
+  setConnection("polling");
+  const tick = async () => {
+    try {
+      await catchUp(true);
+      if (!ws || ws.readyState !== WebSocket.OPEN) setConnection("polling");
+    } catch {
+      setConnection(navigator.onLine ? "reconnecting" : "offline");
+    }
+  };
+  tick();
+  pollTimer = setInterval(tick, POLL_MS);
+}
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
+}
+function connect() {
+  if (closedForGood) return;
+  if (typeof window.WebSocket !== "function") {
+    startPolling();
+    return;
+  }
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  let opened = false;
+  try {
+    ws = new WebSocket(scheme + location.host + root.dataset.wsPath);
+  } catch {
+    failures += 1;
+    reconnectLater();
+    return;
+  }
+  ws.addEventListener("open", () => {
+    opened = true;
+    attempts = 0;
+    failures = 0;
+    stopPolling();
+    setConnection("live");
+    catchUp().catch(() => {});
+    flushOutbox();
+    clearInterval(heartbeat);
+    heartbeat = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ping" }));
+    }, HEARTBEAT_MS);
+  });
+  ws.addEventListener("message", (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (event.kind !== "pong") apply(event);
+  });
+  ws.addEventListener("close", () => {
+    clearInterval(heartbeat);
+    ws = null;
+    if (closedForGood) return;
+    if (!opened) failures += 1;
+    reconnectLater();
+  });
+}
+function reconnectLater() {
+  setConnection(navigator.onLine ? "reconnecting" : "offline");
+  if (failures >= 3) startPolling();
+  const delay = Math.min(30000, 1000 * 2 ** attempts) * (0.5 + Math.random());
+  attempts += 1;
+  window.setTimeout(connect, delay);
+}
+window.addEventListener("online", () => {
+  flushDelay = 2000;
+  flushOutbox();
+  if (!ws) {
+    attempts = 0;
+    connect();
+  }
+});
+window.addEventListener("offline", () => setConnection("offline"));
+
+// --- forms ----------------------------------------------------------------------------------------
+function formError(form, message) {
+  let element = form.querySelector("[data-form-error]");
+  if (!element) {
+    element = document.createElement("p");
+    element.dataset.formError = "";
+    element.className = "error-text";
+    element.setAttribute("role", "alert");
+    form.append(element);
+  }
+  element.textContent = message || strings.failed;
+}
+async function submitJson(form, fields, onDone) {
+  try {
+    const { response, data } = await post(form.action, fields);
+    if (!response.ok) {
+      formError(form, data.error);
+      return;
+    }
+    form.querySelector("[data-form-error]")?.remove();
+    onDone(data);
+  } catch {
+    formError(form, strings.offlineAction);
+  }
+}
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!root.contains(form)) return;
+  const submitter = event.submitter;
+  if (form.matches("[data-composer]")) {
+    event.preventDefault();
+    submitComposer(form);
+  } else if (form.matches("[data-edit]")) {
+    event.preventDefault();
+    const area = form.querySelector("textarea");
+    submitJson(form, { text: area.value }, (data) => {
+      const main = fragment(data.html).querySelector("[data-part=main]");
+      const item = form.closest("[data-comment]");
+      item.querySelector(":scope > article [data-part=main]")?.replaceWith(main);
+      form.closest("details").open = false;
+    });
+  } else if (form.matches("[data-delete]")) {
+    event.preventDefault();
+    if (!window.confirm(submitter?.dataset.confirm || strings.deleteConfirm)) return;
+    submitJson(form, {}, (data) => {
+      const main = fragment(data.html).querySelector("[data-part=main]");
+      removeComment({ id: data.id, html: main ? main.outerHTML : "" });
+    });
+  } else if (form.matches("[data-react]")) {
+    event.preventDefault();
+    const item = form.closest("[data-comment]");
+    submitJson(form, { kind: submitter?.value || "" }, (data) => {
+      reacted[item.dataset.comment] = data.mine;
+      save("reacted", reacted);
+      updateCounts(data, data.mine);
+    });
+  } else if (form.matches("[data-moderate]")) {
+    event.preventDefault();
+    const action = submitter?.value || "hide";
+    submitJson(form, { action }, (data) => (action === "hide" ? hideComment(data.id) : showComment(data)));
+  }
+});
+
+// --- start ----------------------------------------------------------------------------------------
+const initialTimer = timer.element;
+if (initialTimer) {
+  const now = initialTimer.dataset.now;
+  if (now) noteServerTime(now);
+  const initial = { deadline: initialTimer.dataset.deadline || null, remaining: initialTimer.dataset.remaining || null };
+  setTimer(initial, true);
+}
+decorate(root);
+showKeptDrafts();
+renderOutbox();
+window.setInterval(renderTimer, 250);
+if (outbox.length) flushOutbox();
+connect();

@@ -1,0 +1,54 @@
+"""Live-workshop fixtures: a started Parastaminen workshop and signed-in clients for its people."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from facilitation import services
+from facilitation.permissions import LiveViewer
+from tests.workshops.factories import ParticipantFactory
+from workshops.services import participant_issue_token
+
+
+@pytest.fixture
+def live_workshop(workshop, facilitator, django_capture_on_commit_callbacks):
+    """The persona workshop with its default agenda, started and on its first writing phase."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.live_start(workshop=workshop, by=facilitator)
+        services.phase_go(workshop=workshop, offset=1)  # intro -> first case presentation
+    workshop.refresh_from_db()
+    return workshop
+
+
+def guest_client(participant) -> Client:
+    """A browser session that arrived with the participant's personal link."""
+    client = Client()
+    token = participant_issue_token(participant=participant)
+    response = client.get(reverse("workshops:join", kwargs={"token": token}))
+    assert response.status_code == 302
+    return client
+
+
+def make_guest(workshop, **fields):
+    person = ParticipantFactory(workshop=workshop, **fields)
+    return person, guest_client(person)
+
+
+def viewer_of(workshop, *, participant=None, user=None, staff=False, presented=()) -> LiveViewer:
+    return LiveViewer(
+        workshop=workshop,
+        participant=participant,
+        user=user,
+        is_facilitator=staff,
+        is_contact_person=False,
+        presented_case_ids=frozenset(presented),
+    )
+
+
+@pytest.fixture
+def facilitator_client(facilitator) -> Client:
+    client = Client()
+    client.force_login(facilitator)
+    return client
