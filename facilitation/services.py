@@ -46,22 +46,36 @@ def _renumber(workshop: Workshop) -> None:
 
 
 def _set_prompts(phase: Phase, prompts: list[str]) -> None:
-    """Keep prompts that already have answers: they are edited in place, never dropped."""
+    """Save the phase's questions; a question that already has answers is never dropped or swapped.
+
+    Unchanged questions are found by their text (so removing or reordering
+    lines keeps answers with their question); the remaining new lines take over
+    the remaining old questions in order, which is how a reworded question
+    keeps its answers.
+    """
     prompts = [" ".join(text.split()) for text in prompts if text.strip()]
     existing = list(phase.prompts.annotate(answers=Count("comments")).order_by("position", "id"))
-    for index, text in enumerate(prompts, start=1):
-        if index <= len(existing):
-            prompt = existing[index - 1]
-            if prompt.text != text or prompt.position != index:
-                Prompt.objects.filter(pk=prompt.pk).update(text=text, position=index)
-        else:
-            Prompt.objects.create(phase=phase, position=index, text=text)
-    for prompt in existing[len(prompts) :]:
+    by_text = {prompt.text: prompt for prompt in existing}
+    chosen: list[Prompt | None] = []
+    for text in prompts:
+        match = by_text.pop(text, None)
+        chosen.append(match)
+    taken = {prompt.pk for prompt in chosen if prompt is not None}
+    leftovers = [prompt for prompt in existing if prompt.pk not in taken]
+    for index, prompt in enumerate(chosen):
+        if prompt is None and leftovers:
+            chosen[index] = leftovers.pop(0)
+    for prompt in leftovers:
         if prompt.answers:
-            raise LiveError(
-                _("The prompt “%(prompt)s” already has answers and cannot be removed.") % {"prompt": prompt}
-            )
+            message = _("The prompt “%(prompt)s” already has answers and cannot be removed.")
+            raise LiveError(message % {"prompt": prompt})
+    for prompt in leftovers:
         prompt.delete()
+    for index, (text, prompt) in enumerate(zip(prompts, chosen, strict=True), start=1):
+        if prompt is None:
+            Prompt.objects.create(phase=phase, position=index, text=text)
+        elif prompt.text != text or prompt.position != index:
+            Prompt.objects.filter(pk=prompt.pk).update(text=text, position=index)
 
 
 @transaction.atomic
@@ -684,7 +698,7 @@ def stats_publish(*, workshop: Workshop) -> None:
 
 # --- joining with the open code ------------------------------------------------------
 def join_code_normalise(code: str) -> str:
-    """People type codes in lower case, with spaces or dashes; O and I mean 0-less, 1-less letters."""
+    """People type codes in lower case, with spaces or dashes: keep only the letters and digits, upper-cased."""
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:12]
 
 
