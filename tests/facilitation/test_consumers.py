@@ -95,7 +95,7 @@ def test_the_configured_layer_is_redis_where_services_are_required():
 
 
 async def test_member_receives_a_comment_written_by_someone_else(live_workshop, people):
-    aino, aino_session = people["aino"]
+    _aino, aino_session = people["aino"]
     bertta, _ = people["bertta"]
     socket, connected = await open_socket(live_workshop.pk, aino_session)
     assert connected
@@ -159,7 +159,7 @@ async def test_facilitator_sees_presence_counts_and_participants_do_not(live_wor
 
 async def test_anonymous_author_never_appears_in_any_frame(live_workshop, people):
     aino, aino_session = people["aino"]
-    bertta, bertta_session = people["bertta"]
+    _bertta, bertta_session = people["bertta"]
     sockets = [
         (await open_socket(live_workshop.pk, session))[0] for session in (aino_session, bertta_session, people["staff"])
     ]
