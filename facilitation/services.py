@@ -198,7 +198,7 @@ def live_state(workshop: Workshop) -> LiveState:
 
 def _locked_live(workshop: Workshop) -> LiveState:
     live_state(workshop)
-    return LiveState.objects.select_for_update().select_related("current_phase").get(pk=workshop.pk)
+    return LiveState.objects.select_for_update(of=("self",)).select_related("current_phase").get(pk=workshop.pk)
 
 
 def _require_live(workshop: Workshop) -> None:

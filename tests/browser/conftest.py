@@ -84,3 +84,35 @@ def assert_accessible(axe):
         assert results.violations_count == 0, f"axe violations on {label or page.url}:\n{results.generate_report()}"
 
     return check
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker):
+    """Daphne serving the real ASGI app (HTTP and WebSockets) against the test database, in a child process.
+
+    The child is forked after the test database exists, so it inherits its name; tests that use it
+    must commit their data (``transactional_db``). An in-memory SQLite test database cannot be
+    shared with another process, so those runs skip (CI runs PostgreSQL).
+    """
+    from functools import partial
+
+    from channels.testing.live import make_application
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    from tests.conftest import require_service
+
+    with django_db_blocker.unblock():
+        in_memory = any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all())
+        require_service("PostgreSQL (a database another process can share)", not in_memory)
+        connections.close_all()  # the child must open its own connections, not share these sockets
+        # Forked while unblocked: the child may use the database, which pytest-django blocks by default.
+        process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler))
+        process.start()
+    if not process.ready.wait(timeout=20):
+        process.terminate()
+        raise RuntimeError("Daphne did not start")
+    yield f"http://127.0.0.1:{process.port.value}"
+    process.terminate()
+    process.join(timeout=10)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -27,12 +27,16 @@ ORIGIN = "http://127.0.0.1:8000"
 
 @pytest.fixture(autouse=True)
 async def _empty_layer():
+    """A fresh, empty layer per test: each test has its own event loop, and the Redis layer's locks
+    belong to the loop that made them."""
+    channel_layers.backends.clear()
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
         await layer.flush()
     yield
     if hasattr(layer, "flush"):
         await layer.flush()
+    channel_layers.backends.clear()
 
 
 def _session_cookie(client: Client) -> str:

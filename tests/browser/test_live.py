@@ -1,0 +1,206 @@
+"""The live workshop in real browsers over Daphne: the facilitator leads, participants follow within a
+second, comments arrive without reloading, and no typed word is lost offline or on reload."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from facilitation.models import Comment
+from tests.accounts.factories import FacilitatorFactory
+from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
+from workshops.services import participant_issue_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WITHIN_A_SECOND = 1000  # ms
+
+
+def in_english(page, base):
+    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
+
+
+def signed_in(page, base, user):
+    """Sign in through a session made here: the server process was forked before this test's
+    password-hasher setting, so the log-in form itself is covered by the accounts browser tests."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}])
+    in_english(page, base)
+
+
+def join(new_page, base, person):
+    page = new_page()
+    in_english(page, base)
+    page.goto(f"{base}/j/{participant_issue_token(participant=person)}/")
+    expect(page.locator("[data-connection]")).to_have_attribute("data-state", re.compile("live|polling"))
+    return page
+
+
+def outside_the_event_loop(service, **arguments):
+    """Call a service that broadcasts from a worker thread: Playwright's loop owns this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def call():
+        try:
+            return service(**arguments)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def said(page, text):
+    """A comment's text as shown in a thread (not the copy inside its edit form)."""
+    return page.locator(".comment-text").filter(has_text=text)
+
+
+def composer(page, index=0):
+    return page.locator("form[data-composer]:not([data-kept])").nth(index)
+
+
+def send(page, text, index=0):
+    form = composer(page, index)
+    form.locator("textarea").fill(text)
+    form.get_by_role("button", name="Send").click()
+
+
+@pytest.fixture
+def setting(transactional_db):
+    facilitator = FacilitatorFactory(email="fasilitaattori@example.fi", name="Fanni Fasilitaattori")
+    workshop = WorkshopFactory(title="Parastaminen live", language="en")  # the agenda is made in this language
+    for position, title in enumerate(["Aamupalaveri", "Kesäseteli", "Kirjasto olohuoneena"], start=1):
+        CaseFactory(workshop=workshop, position=position, title=title)
+    aino = ParticipantFactory(workshop=workshop, name="Aino Asukas")
+    bertta = ParticipantFactory(workshop=workshop, name="Bertta Bussikuski")
+    return facilitator, workshop, aino, bertta
+
+
+def test_facilitator_leads_and_two_participants_follow_live(asgi_live_server, new_page, assert_accessible, setting):
+    base = asgi_live_server
+    facilitator, workshop, aino, bertta = setting
+
+    fac = new_page()
+    signed_in(fac, base, facilitator)
+    fac.goto(f"{base}/w/{workshop.pk}/control/")
+    fac.get_by_role("button", name="Start the workshop").click()
+    expect(fac.locator("[data-current-phase-title]")).to_have_text("Welcome and introduction")
+
+    one = join(new_page, base, aino)
+    two = join(new_page, base, bertta)
+    for page in (one, two):
+        expect(page.locator(".phase-title")).to_have_text("Welcome and introduction")
+
+    # the phase moves on: everyone follows within a second, without reloading
+    fac.get_by_role("button", name="Next phase").click()
+    for page in (one, two):
+        expect(page.locator(".phase-title")).to_have_text("Case: Aamupalaveri", timeout=WITHIN_A_SECOND)
+        expect(page.get_by_role("heading", name="Observations and questions on the case")).to_be_visible()
+
+    # a timer is a deadline counted down on each screen
+    fac.get_by_label("Minutes").fill("2")
+    fac.get_by_role("button", name="Start the timer").click()
+    for page in (one, two):
+        expect(page.locator("[data-timer-display]")).to_have_text(re.compile(r"^(2:00|1:5\d)$"), timeout=WITHIN_A_SECOND)
+
+    # a broadcast is shown prominently and announced (role=alert)
+    fac.get_by_label(re.compile("Shown prominently")).fill("Kahvi on valmis")
+    fac.get_by_role("button", name="Send the message").click()
+    for page in (one, two):
+        expect(page.get_by_role("alert").filter(has_text="Kahvi on valmis")).to_be_visible(timeout=WITHIN_A_SECOND)
+
+    # one writes, the other sees it within a second
+    send(one, "Aamupalaveri säästää aikaa")
+    expect(said(two, "Aamupalaveri säästää aikaa")).to_be_visible(timeout=WITHIN_A_SECOND)
+    expect(said(fac, "Aamupalaveri säästää aikaa")).to_be_visible(timeout=WITHIN_A_SECOND)
+    expect(two.locator(".comment").filter(has_text="Aamupalaveri säästää aikaa")).to_contain_text("Aino Asukas")
+
+    # anonymous: the others see no name
+    composer(one).get_by_label("Post anonymously").check()
+    send(one, "Johdon pitäisi kuunnella enemmän")
+    anonymous = two.locator(".comment").filter(has_text="Johdon pitäisi kuunnella enemmän")
+    expect(anonymous).to_contain_text("Anonymous", timeout=WITHIN_A_SECOND)
+    expect(anonymous).not_to_contain_text("Aino")
+
+    # offline mid-post: the comment waits on the device and is stored exactly once when back online
+    one.context.set_offline(True)
+    send(one, "Kirjoitettu ilman yhteyttä")
+    expect(one.locator("[data-outbox]")).to_be_visible()
+    expect(one.locator("[data-outbox-list]")).to_contain_text("Kirjoitettu ilman yhteyttä")
+    time.sleep(1)
+    one.context.set_offline(False)
+    expect(said(two, "Kirjoitettu ilman yhteyttä")).to_be_visible(timeout=15_000)
+    expect(one.locator("[data-outbox]")).to_be_hidden(timeout=15_000)
+    assert Comment.objects.filter(text="Kirjoitettu ilman yhteyttä").count() == 1
+
+    # the server stored it but the answer was lost: the retry finds it, no duplicate
+    lost = {"count": 0}
+
+    def lose_first_answer(route):
+        if lost["count"] == 0:
+            lost["count"] += 1
+            route.fetch()  # reaches the server...
+            route.abort()  # ...but the browser never hears back
+        else:
+            route.continue_()
+
+    two.route("**/comments/", lose_first_answer)
+    send(two, "Vastaus hukkui matkalla")
+    expect(said(one, "Vastaus hukkui matkalla")).to_be_visible(timeout=WITHIN_A_SECOND)
+    expect(two.locator(".comment").filter(has_text="Vastaus hukkui matkalla")).to_have_count(1, timeout=15_000)
+    expect(two.locator("[data-outbox]")).to_be_hidden(timeout=15_000)
+    assert Comment.objects.filter(text="Vastaus hukkui matkalla").count() == 1
+    expect(one.locator(".comment").filter(has_text="Vastaus hukkui matkalla")).to_have_count(1)
+
+    # what is being typed is not replaced by pushes and survives a reload
+    draft = composer(two).locator("textarea")
+    draft.fill("Keskeneräinen ajatus")
+    send(one, "Uusi kommentti sillä välin")
+    expect(said(two, "Uusi kommentti sillä välin")).to_be_visible(timeout=WITHIN_A_SECOND)
+    expect(draft).to_have_value("Keskeneräinen ajatus")
+    two.reload()
+    expect(composer(two).locator("textarea")).to_have_value("Keskeneräinen ajatus")
+
+    # the phase changes while someone is typing: the text is kept for them
+    fac.get_by_role("button", name="Next phase").click()
+    expect(two.locator(".phase-title")).to_have_text("Reflection: Aamupalaveri", timeout=WITHIN_A_SECOND)
+    kept = two.locator("[data-kept-drafts]")
+    expect(kept).to_be_visible()
+    expect(kept.locator("textarea")).to_have_value("Keskeneräinen ajatus")
+
+    assert_accessible(one, "participant's live view")
+    assert_accessible(two, "participant's live view with kept text")
+    fac.reload()
+    assert_accessible(fac, "facilitator's controls")
+    # The only errors allowed are the network failures this test caused on purpose.
+    caused = ("ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED")
+    assert not [e for e in one.console_errors + two.console_errors if not any(c in e for c in caused)]
+
+
+def test_without_websockets_the_page_polls(asgi_live_server, new_page, setting):
+    base = asgi_live_server
+    facilitator, workshop, aino, bertta = setting
+    from facilitation import services
+
+    outside_the_event_loop(services.live_start, workshop=workshop, by=facilitator)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+
+    blocked = new_page()
+    blocked.add_init_script("window.WebSocket = undefined;")  # as behind a proxy that drops upgrades
+    in_english(blocked, base)
+    blocked.goto(f"{base}/j/{participant_issue_token(participant=aino)}/")
+    expect(blocked.locator("[data-connection]")).to_have_attribute("data-state", "polling")
+    other = join(new_page, base, bertta)
+    send(other, "Näkyy myös ilman WebSocketia")
+    expect(said(blocked, "Näkyy myös ilman WebSocketia")).to_be_visible(timeout=10_000)
+    send(blocked, "Ja toiseen suuntaan")
+    expect(said(other, "Ja toiseen suuntaan")).to_be_visible(timeout=WITHIN_A_SECOND)
