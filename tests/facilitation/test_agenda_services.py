@@ -103,7 +103,7 @@ class TestPrompts:
         PromptFactory(phase=phase, position=1, text="Mitä opin?")
         answered = PromptFactory(phase=phase, position=2, text="Mikä olisi hyödyksi?")
         CommentFactory(phase=phase, prompt=answered)
-        with pytest.raises(LiveError, match="Mikä olisi hyödyksi\?"):
+        with pytest.raises(LiveError, match=r"Mikä olisi hyödyksi\?"):
             phase_update(phase=phase, data={"title": "Uusi"}, prompts=["Muutettu"])
         phase.refresh_from_db()
         assert phase.title == "Pohdinta"
