@@ -88,31 +88,64 @@ def assert_accessible(axe):
 
 @pytest.fixture(scope="session")
 def asgi_live_server(django_db_setup, django_db_blocker):
-    """Daphne serving the real ASGI app (HTTP and WebSockets) against the test database, in a child process.
+    """Daphne serving the real ASGI app (HTTP and WebSockets) against the test database.
 
-    The child is forked after the test database exists, so it inherits its name; tests that use it
-    must commit their data (``transactional_db``). An in-memory SQLite test database cannot be
-    shared with another process, so those runs skip (CI runs PostgreSQL).
+    It runs as a separate process started from the command line, exactly as in production, with
+    DATABASE_URL pointing at the test database and the same REDIS_URL; tests that use it must commit
+    their data (``transactional_db``). An in-memory SQLite test database cannot be shared with
+    another process, so without PostgreSQL those tests skip (CI runs PostgreSQL).
     """
-    from functools import partial
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+    from urllib.parse import quote
 
-    from channels.testing.live import make_application
-    from daphne.testing import DaphneProcess
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.db import connections
+    from django.db import connection
 
     from tests.conftest import require_service
 
     with django_db_blocker.unblock():
-        in_memory = any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all())
-        require_service("PostgreSQL (a database another process can share)", not in_memory)
-        connections.close_all()  # the child must open its own connections, not share these sockets
-        # Forked while unblocked: the child may use the database, which pytest-django blocks by default.
-        process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler))
-        process.start()
-    if not process.ready.wait(timeout=20):
-        process.terminate()
-        raise RuntimeError("Daphne did not start")
-    yield f"http://127.0.0.1:{process.port.value}"
-    process.terminate()
-    process.join(timeout=10)
+        database = connection.settings_dict
+        require_service("PostgreSQL (a database another process can share)", connection.vendor == "postgresql")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    user = quote(database["USER"] or "", safe="")
+    password = quote(database["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if user else ""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{credentials}{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+        f"/{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    root = Path(__file__).resolve().parents[2]
+    daphne = Path(sys.executable).with_name("daphne")
+    server = subprocess.Popen(
+        [str(daphne), "--access-log", os.devnull, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=root,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                break
+        except urllib.error.HTTPError:
+            break  # it answers; /healthz itself has its own tests
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("Daphne did not start") from None
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()

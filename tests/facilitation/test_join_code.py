@@ -247,6 +247,7 @@ class TestThrottle:
 
     def test_the_throttle_ends_when_the_window_passes(self, workshop, monkeypatch):
         monkeypatch.setattr(views_join, "FAILED_ATTEMPTS_WINDOW", 1)
+        monkeypatch.setattr(views_join, "FAILED_ATTEMPTS_LIMIT", 3)  # all within the short window
         code = open_code(workshop)
         for _attempt in range(views_join.FAILED_ATTEMPTS_LIMIT):
             post_join(Client(), wrong_code(code))
