@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from facilitation.models import Comment, Event, LiveState, Phase, Reaction
+from facilitation.models import Comment, Event, LiveState, Phase, Prompt, Reaction
 from facilitation.permissions import LiveViewer
 from facilitation.realtime import event_for_client
 
@@ -110,6 +110,17 @@ def live_page(viewer: LiveViewer, phase: Phase | None = None) -> LivePage:
     if shown is not None:
         shown = next((p for p in phases if p.pk == shown.pk), shown)
     return LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown))
+
+
+def agenda_phases(workshop) -> QuerySet[Phase]:
+    """The workshop's phases in order, with their case and prompts: three queries for any number of phases."""
+    prompts = Prompt.objects.order_by("position", "id")
+    return (
+        Phase.objects.filter(workshop=workshop)
+        .select_related("case")
+        .prefetch_related(Prefetch("prompts", queryset=prompts))
+        .order_by("position", "id")
+    )
 
 
 def phase_of_workshop(viewer: LiveViewer, phase_id: int) -> Phase | None:

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from facilitation import services
+from facilitation import selectors, services
 from facilitation.forms import PhaseForm
-from facilitation.models import Phase, Prompt
+from facilitation.models import Phase
 from workshops.models import Workshop
 from workshops.permissions import workshop_for_facilitator
 
 MOVES = {"up": -1, "down": 1}
-
-
-def agenda_phases(workshop: Workshop) -> QuerySet[Phase]:
-    """The workshop's phases in order, with their case and prompts: three queries for any number of phases."""
-    prompts = Prompt.objects.order_by("position", "id")
-    return (
-        Phase.objects.filter(workshop=workshop)
-        .select_related("case")
-        .prefetch_related(Prefetch("prompts", queryset=prompts))
-        .order_by("position", "id")
-    )
+PARASTAMINEN = {Workshop.Format.PARASTAMINEN_A, Workshop.Format.PARASTAMINEN_B}
 
 
 def _phase_of(workshop: Workshop, phase_id: int) -> Phase:
@@ -45,7 +34,12 @@ def _to_agenda(workshop: Workshop, phase: Phase | None = None):
 def agenda(request, workshop_id: int):
     """The agenda as a list: order, kind, planned minutes, case and questions, and the total against the plan."""
     workshop = workshop_for_facilitator(request.user, workshop_id)
-    phases = list(agenda_phases(workshop))
+    phases = list(selectors.agenda_phases(workshop))
+    if not phases and workshop.format in PARASTAMINEN and workshop.cases.exists():
+        # The method's own agenda is the starting point; the facilitator adjusts it from here.
+        services.agenda_create_default(workshop=workshop)
+        phases = list(selectors.agenda_phases(workshop))
+        messages.info(request, _("The Parastaminen agenda was made from the workshop's cases. Adjust it as you like."))
     total = sum(phase.duration_minutes for phase in phases)
     context = {
         "workshop": workshop,

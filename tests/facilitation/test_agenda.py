@@ -89,9 +89,25 @@ class TestAgendaPage:
         assert "The agenda is 15 minutes longer than the workshop." in html
 
     def test_empty_agenda_offers_the_default(self, signed_in, workshop):
+        workshop.cases.all().delete()  # nothing to build the Parastaminen agenda from yet
         html = signed_in.get(url("agenda", workshop)).content.decode()
         assert url("agenda_default", workshop) in html
         assert "Create the default agenda" in html
+        assert not workshop.phases.exists()
+
+    def test_a_parastaminen_workshop_with_cases_gets_its_agenda_automatically(self, signed_in, workshop):
+        response = signed_in.get(url("agenda", workshop))
+        kinds = list(workshop.phases.values_list("kind", flat=True))
+        assert kinds[:3] == [Phase.Kind.INTRO, Phase.Kind.PRESENTATION, Phase.Kind.REFLECTION] and len(kinds) == 10
+        made = "The Parastaminen agenda was made from the workshop's cases. Adjust it as you like."
+        assert made in messages_of(response)
+        signed_in.get(url("agenda", workshop))
+        assert workshop.phases.count() == 10  # only once
+
+    def test_a_large_event_is_not_given_an_agenda_unasked(self, signed_in, workshop):
+        Workshop.objects.filter(pk=workshop.pk).update(format=Workshop.Format.LARGE_EVENT)
+        signed_in.get(url("agenda", workshop))
+        assert not workshop.phases.exists()
 
     def test_move_buttons_name_their_phase(self, signed_in, workshop):
         PhaseFactory(workshop=workshop, position=1, title="Alku")

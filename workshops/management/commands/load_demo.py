@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from facilitation.services import agenda_create_default
 from workshops.models import Participant, Workshop
 from workshops.services import (
     case_create,
@@ -118,6 +119,8 @@ class Command(BaseCommand):
                     role=role,
                 )
 
+        agenda_create_default(workshop=workshop)  # only if it has none yet
+
         site = settings.KEHITTAMO_SITE_URL
         out = self.stdout
         out.write(self.style.SUCCESS("\nKehittämö demo is ready: " + site + "/"))
@@ -129,4 +132,7 @@ class Command(BaseCommand):
             token = participant_issue_token(participant=participant)
             link = site + reverse("workshops:join", kwargs={"token": token})
             out.write(f"  {participant.name:<28} {link}")
+        control = site + reverse("facilitation:control", kwargs={"workshop_id": workshop.pk})
+        out.write(f"\nRun it live: sign in as the facilitator, open {control} and press “Start the workshop”;")
+        out.write("open the join links in private windows to follow as participants.")
         out.write("")
