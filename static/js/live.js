@@ -616,7 +616,8 @@ function apply(event) {
     case "phase": {
       const title = root.querySelector("[data-current-phase-title]");
       if (title) title.textContent = data.title || "–";
-      reloadPanel();
+      // A little spread so hundreds of screens do not ask at the same millisecond.
+      window.setTimeout(reloadPanel, Math.random() * 250);
       break;
     }
     case "timer":

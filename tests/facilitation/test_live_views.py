@@ -257,3 +257,12 @@ def test_presentation_thread_shows_case_and_meeting_link(live_workshop):
     _person, client = make_guest(live_workshop)
     html = client.get(url("live", live_workshop)).content.decode()
     assert case.title in html and "https://meet.example.fi/abc" in html
+
+
+def test_after_closing_the_live_page_leads_to_a_lobby_that_says_it_has_ended(live_workshop, facilitator_client):
+    _person, client = make_guest(live_workshop)
+    facilitator_client.post(url("control_action", live_workshop, "close"))
+    response = client.get(url("live", live_workshop), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("workshops:lobby", args=[live_workshop.pk])
+    assert "Työpaja on päättynyt." in response.content.decode()
+    assert client.get(url("events", live_workshop)).json()["status"] == Workshop.Status.CLOSED
