@@ -1,0 +1,101 @@
+"""Every write of the live workshop: agenda, live controls, comments, reactions, presence, joining.
+
+Each service runs in one transaction and broadcasts through ``realtime`` after
+commit. Errors people can fix come back as ``LiveError`` with a message in
+their language. The modules split the writes by subject; callers import from
+``facilitation.services``.
+"""
+
+from __future__ import annotations
+
+from facilitation.services.agenda import (
+    REFLECTION_PROMPTS,
+    agenda_create_default,
+    phase_create,
+    phase_delete,
+    phase_move,
+    phase_update,
+)
+from facilitation.services.comments import (
+    comment_create,
+    comment_delete,
+    comment_hide,
+    comment_unhide,
+    comment_update,
+    reaction_toggle,
+)
+from facilitation.services.common import (
+    JOIN_CODE_ALPHABET,
+    JOIN_CODE_LENGTH,
+    OPEN_STATUSES,
+    PRESENCE_WINDOW,
+    LiveError,
+    live_state,
+)
+from facilitation.services.live import (
+    broadcast_send,
+    join_code_normalise,
+    join_code_set,
+    live_close,
+    live_for_join_code,
+    live_start,
+    participant_join_by_code,
+    phase_go,
+    phase_reveal,
+    timer_clear,
+    timer_extend,
+    timer_pause,
+    timer_resume,
+    timer_start,
+    workshop_forget_live_links,
+)
+from facilitation.services.presence import (
+    connected_count,
+    live_stats,
+    presence_leave,
+    presence_touch,
+    stats_publish,
+    writers_count,
+)
+
+__all__ = [
+    "JOIN_CODE_ALPHABET",
+    "JOIN_CODE_LENGTH",
+    "OPEN_STATUSES",
+    "PRESENCE_WINDOW",
+    "REFLECTION_PROMPTS",
+    "LiveError",
+    "agenda_create_default",
+    "broadcast_send",
+    "comment_create",
+    "comment_delete",
+    "comment_hide",
+    "comment_unhide",
+    "comment_update",
+    "connected_count",
+    "join_code_normalise",
+    "join_code_set",
+    "live_close",
+    "live_for_join_code",
+    "live_start",
+    "live_state",
+    "live_stats",
+    "participant_join_by_code",
+    "phase_create",
+    "phase_delete",
+    "phase_go",
+    "phase_move",
+    "phase_reveal",
+    "phase_update",
+    "presence_leave",
+    "presence_touch",
+    "reaction_toggle",
+    "stats_publish",
+    "timer_clear",
+    "timer_extend",
+    "timer_pause",
+    "timer_resume",
+    "timer_start",
+    "workshop_forget_live_links",
+    "writers_count",
+]

@@ -1,0 +1,34 @@
+"""What every part of the live services shares: the error people can fix and the locked live state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from facilitation.models import LiveState
+from workshops.models import Workshop
+
+PRESENCE_WINDOW = timedelta(seconds=75)
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+JOIN_CODE_LENGTH = 6
+OPEN_STATUSES = {Workshop.Status.PLANNED, Workshop.Status.INVITATIONS_SENT}
+
+
+class LiveError(ValueError):
+    """Something the person can correct; ``str()`` is the message to show them."""
+
+
+def live_state(workshop: Workshop) -> LiveState:
+    live, _created = LiveState.objects.get_or_create(workshop=workshop)
+    return live
+
+
+def _locked_live(workshop: Workshop) -> LiveState:
+    live_state(workshop)
+    return LiveState.objects.select_for_update(of=("self",)).select_related("current_phase").get(pk=workshop.pk)
+
+
+def _require_live(workshop: Workshop) -> None:
+    if workshop.status != Workshop.Status.LIVE:
+        raise LiveError(_("The workshop is not running right now."))

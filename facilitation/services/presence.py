@@ -1,0 +1,72 @@
+"""Who has the live page open right now, and how many have written in the current phase."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from facilitation import realtime
+from facilitation.models import Comment, LiveState, Presence
+from facilitation.permissions import LiveViewer
+from facilitation.services.common import (
+    PRESENCE_WINDOW,
+)
+from workshops.models import Workshop
+
+
+# --- presence ----------------------------------------------------------------------
+def presence_touch(*, key: str, viewer: LiveViewer) -> None:
+    """Record that this connection is open now; counted for ``PRESENCE_WINDOW``."""
+    Presence.objects.update_or_create(
+        key=key,
+        defaults={
+            "workshop": viewer.workshop,
+            "participant": viewer.participant,
+            "user": viewer.user if viewer.participant is None else None,
+            "seen_at": timezone.now(),
+        },
+    )
+    if viewer.participant is not None:
+        type(viewer.participant).objects.filter(pk=viewer.participant.pk).update(last_seen_at=timezone.now())
+
+
+def presence_leave(*, key: str) -> None:
+    Presence.objects.filter(key=key).delete()
+
+
+def connected_count(workshop_id: int) -> int:
+    """Participants with an open page right now (facilitators are not counted)."""
+    since = timezone.now() - PRESENCE_WINDOW
+    return (
+        Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since, participant__isnull=False)
+        .values("participant")
+        .distinct()
+        .count()
+    )
+
+
+def writers_count(phase_id: int | None) -> int:
+    """People who have written something in this phase."""
+    if phase_id is None:
+        return 0
+    counts = Comment.objects.filter(phase_id=phase_id, deleted_at__isnull=True).aggregate(
+        guests=Count("author_participant", distinct=True), users=Count("author_user", distinct=True)
+    )
+    return counts["guests"] + counts["users"]
+
+
+def live_stats(workshop_id: int) -> dict:
+    phase_id = LiveState.objects.filter(pk=workshop_id).values_list("current_phase_id", flat=True).first()
+    return {"connected": connected_count(workshop_id), "writers": writers_count(phase_id)}
+
+
+def stats_publish(*, workshop: Workshop) -> None:
+    """Push the connected and writers counts to the facilitators' screens (not recorded)."""
+
+    def push() -> None:
+        realtime.publish_ephemeral(
+            workshop_id=workshop.pk, kind="stats", payload=live_stats(workshop.pk), staff_only=True
+        )
+
+    transaction.on_commit(push)
