@@ -10,7 +10,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from facilitation import realtime, services
+from facilitation import realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 
 REFUSED = 4403
@@ -31,6 +31,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in realtime.groups_for(self.viewer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        await self._join_rooms()
         await self.accept()
         await database_sync_to_async(self._arrive)()
 
@@ -49,6 +50,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_event(self, message: dict) -> None:
         """Forward one pushed event in the viewer's language (no database access here)."""
         await self.send_json(realtime.event_for_client(message["event"], self.viewer.language))
+
+    async def live_resubscribe(self, message: dict) -> None:
+        """The rooms changed (new plan, a move, a late joiner): follow exactly the rooms this viewer is in now.
+
+        Reads the memberships; writes nothing.
+        """
+        await self._join_rooms()
+
+    async def _join_rooms(self) -> None:
+        room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)
+        wanted = set(realtime.room_groups(self.viewer.workshop.pk, room_ids))
+        current = {group for group in self.groups_joined if ".r" in group}
+        for group in current - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.remove(group)
+        for group in wanted - current:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
 
     def _arrive(self) -> None:
         services.presence_touch(key=self.channel_name, viewer=self.viewer)

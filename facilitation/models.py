@@ -7,6 +7,8 @@ connection asks for what it missed; the channel layer may lose messages.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 COMMENT_MAX_LENGTH = 4000
+PRESENCE_WINDOW = timedelta(seconds=75)  # a page that has not been heard of for longer is not "here"
 
 
 class Phase(models.Model):
@@ -151,6 +154,12 @@ class Comment(models.Model):
     prompt = models.ForeignKey(
         Prompt, verbose_name=_("prompt"), null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
     )
+    round = models.ForeignKey(
+        "Round", verbose_name=_("round"), null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
+    room = models.ForeignKey(
+        "Room", verbose_name=_("room"), null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
     parent = models.ForeignKey(
         "self", verbose_name=_("reply to"), null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -185,7 +194,7 @@ class Comment(models.Model):
 
     @property
     def thread_key(self) -> str:
-        return thread_key(self.phase_id, self.prompt_id)
+        return room_thread_key(self.room_id) if self.room_id else thread_key(self.phase_id, self.prompt_id)
 
     @property
     def author_name(self) -> str:
@@ -211,6 +220,11 @@ class Comment(models.Model):
 def thread_key(phase_id: int, prompt_id: int | None) -> str:
     """The name a thread has on the page and in events: one per phase, or one per prompt."""
     return f"p{phase_id}-q{prompt_id or 0}"
+
+
+def room_thread_key(room_id: int) -> str:
+    """A room's discussion notes are one thread per room (and so per round)."""
+    return f"r{room_id}"
 
 
 class Reaction(models.Model):
@@ -256,6 +270,7 @@ class Event(models.Model):
         ALL = "all"
         STAFF = "staff"
         PERSON = "person"
+        ROOM = "room"  # the room's members and leader, and the facilitators
 
     workshop = models.ForeignKey("workshops.Workshop", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32)
@@ -263,6 +278,7 @@ class Event(models.Model):
     audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.ALL)
     participant = models.ForeignKey("workshops.Participant", null=True, blank=True, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    room = models.ForeignKey("Room", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -287,3 +303,121 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Rotation(models.Model):
+    """How a workshop's small-group rounds rotate: the mode, the group sizes and who stays where."""
+
+    class Mode(models.TextChoices):
+        GROUPS = "A", _("Plenary, then rotating groups")
+        STATIONS = "B", _("Rotating stations")
+
+    class LeadersStay(models.TextChoices):
+        WITH_CASE = "case", _("Group leaders stay with their case")
+        WITH_GROUP = "group", _("Group leaders stay with their group")
+
+    workshop = models.OneToOneField(
+        "workshops.Workshop", primary_key=True, on_delete=models.CASCADE, related_name="rotation"
+    )
+    mode = models.CharField(_("how groups rotate"), max_length=1, choices=Mode.choices, default=Mode.GROUPS)
+    leaders_stay = models.CharField(
+        _("group leaders"), max_length=8, choices=LeadersStay.choices, default=LeadersStay.WITH_CASE
+    )
+    min_size = models.PositiveSmallIntegerField(
+        _("smallest group"), default=4, validators=[MinValueValidator(2), MaxValueValidator(50)]
+    )
+    max_size = models.PositiveSmallIntegerField(
+        _("largest group"), default=7, validators=[MinValueValidator(2), MaxValueValidator(50)]
+    )
+    rooms = models.PositiveSmallIntegerField(
+        _("number of rooms"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    remix = models.BooleanField(
+        _("re-mix the groups every round"),
+        default=True,
+        help_text=_("People meet as many new people as possible. Off: the groups stay together all rounds."),
+    )
+    round_minutes = models.PositiveSmallIntegerField(
+        _("round length (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    seed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rotation")
+        verbose_name_plural = _("rotations")
+        constraints = [
+            models.CheckConstraint(condition=Q(min_size__lte=models.F("max_size")), name="rotation_sizes_in_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.mode}"
+
+
+class Round(models.Model):
+    """One round of small-group discussion; its rooms and members come from the rotation plan."""
+
+    workshop = models.ForeignKey("workshops.Workshop", on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(_("round"))
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        ordering = ["workshop", "number"]
+        constraints = [models.UniqueConstraint(fields=["workshop", "number"], name="round_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.number}"
+
+
+class Room(models.Model):
+    """A small group's room in one round: its case or station, leader, link and the group's summary."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="rooms")
+    index = models.PositiveSmallIntegerField()
+    case = models.ForeignKey("workshops.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="rooms")
+    leader = models.ForeignKey(
+        "workshops.Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_rooms"
+    )
+    meeting_url = models.URLField(_("room's video meeting link"), blank=True)
+    summary = models.TextField(_("the group's summary"), blank=True)
+    summary_updated_at = models.DateTimeField(null=True, blank=True)
+    help_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["round", "index"]
+        constraints = [models.UniqueConstraint(fields=["round", "index"], name="room_index_unique_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        """Rooms are called A, B, C … Z, AA, AB …"""
+        index, label = self.index, ""
+        while True:
+            index, rest = divmod(index, 26)
+            label = chr(ord("A") + rest) + label
+            if index == 0:
+                return label
+            index -= 1
+
+
+class RoomMember(models.Model):
+    """A participant in a room for one round; ``left_at`` marks someone who has gone."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="members")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="members")
+    participant = models.ForeignKey("workshops.Participant", on_delete=models.CASCADE, related_name="room_memberships")
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="one_room_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room_id}: {self.participant_id}"

@@ -41,6 +41,15 @@ def _group_person(workshop_id: int, *, participant_id: int | None = None, user_i
     return f"w{workshop_id}.p{participant_id}" if participant_id else f"w{workshop_id}.u{user_id}"
 
 
+def _group_room(workshop_id: int, room_id: int) -> str:
+    return f"w{workshop_id}.r{room_id}"
+
+
+def room_groups(workshop_id: int, room_ids) -> list[str]:
+    """The groups of the rooms a viewer is in or leads (the consumer reads the ids from the database)."""
+    return [_group_room(workshop_id, room_id) for room_id in sorted(room_ids)]
+
+
 def groups_for(viewer: LiveViewer) -> list[str]:
     """The groups a viewer's connection joins: everyone, their own, and staff for facilitators."""
     workshop_id = viewer.workshop.pk
@@ -70,6 +79,8 @@ def _audience_groups(event: Event) -> list[str]:
         return [_group_all(event.workshop_id)]
     if event.audience == Event.Audience.STAFF:
         return [_group_staff(event.workshop_id)]
+    if event.audience == Event.Audience.ROOM:
+        return [_group_room(event.workshop_id, event.room_id), _group_staff(event.workshop_id)]
     return [_group_person(event.workshop_id, participant_id=event.participant_id, user_id=event.user_id)]
 
 
@@ -81,6 +92,7 @@ def publish(
     audience: str = Event.Audience.ALL,
     participant_id: int | None = None,
     user_id: int | None = None,
+    room_id: int | None = None,
 ) -> Event:
     """Record an event and push it to its audience after commit."""
     event = Event.objects.create(
@@ -90,6 +102,7 @@ def publish(
         audience=audience,
         participant_id=participant_id if audience == Event.Audience.PERSON else None,
         user_id=user_id if audience == Event.Audience.PERSON and not participant_id else None,
+        room_id=room_id if audience == Event.Audience.ROOM else None,
     )
     _send_after_commit(_audience_groups(event), {"id": event.pk, "kind": kind, "data": payload})
     return event
@@ -107,6 +120,20 @@ def publish_ephemeral(
     else:
         groups = [_group_all(workshop_id)]
     _send_after_commit(groups, {"id": None, "kind": kind, "data": payload})
+
+
+RESUBSCRIBE_TYPE = "live.resubscribe"  # handled by LiveConsumer.live_resubscribe
+
+
+def resubscribe(*, workshop_id: int) -> None:
+    """After commit, tell every open connection of the workshop to re-read which rooms it belongs to."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(_group_all(workshop_id), {"type": RESUBSCRIBE_TYPE})
+
+    transaction.on_commit(send)
 
 
 def event_for_client(event: dict, language: str) -> dict:
@@ -128,7 +155,9 @@ def _rendered(template: str, context: dict) -> dict:
 
 # --- payloads ------------------------------------------------------------------
 def comment_audience(comment: Comment) -> dict:
-    """Everyone, or only the author while the phase's answers are still private."""
+    """Everyone; the room (and facilitators) for a room's notes; only the author while answers are private."""
+    if comment.room_id:
+        return {"audience": Event.Audience.ROOM, "room_id": comment.room_id}
     if comment.phase.is_private:
         return {
             "audience": Event.Audience.PERSON,

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facilitation.models import Comment, Event, LiveState, Phase, Prompt, Reaction
+from facilitation.models import (
+    PRESENCE_WINDOW,
+    Comment,
+    Event,
+    LiveState,
+    Phase,
+    Presence,
+    Prompt,
+    Reaction,
+    Room,
+    RoomMember,
+    Round,
+    room_thread_key,
+)
 from facilitation.permissions import LiveViewer
 from facilitation.realtime import event_for_client
 
@@ -32,6 +47,8 @@ class LivePage:
     phase: Phase | None
     phases: list[Phase]
     threads: list[Thread]
+    rounds: object | None = None  # RoundView in the small-group rounds phase
+    summaries: list | None = None  # the groups' summaries by case, at the wrap-up
 
 
 def _own(viewer: LiveViewer) -> Q:
@@ -70,6 +87,24 @@ def thread_title(phase: Phase, prompt) -> str:
     return _("Comments")
 
 
+def _comment_tree(viewer: LiveViewer, phase: Phase, where: Q) -> list[Comment]:
+    """Top-level comments matching ``where`` with one level of replies, as the viewer may see them: two queries."""
+    replies = _annotated(_visible(Comment.objects.filter(deleted_at__isnull=True), viewer, phase), viewer)
+    live_replies = _visible(Comment.objects.filter(parent=OuterRef("pk"), deleted_at__isnull=True), viewer, phase)
+    top = list(
+        _annotated(_visible(Comment.objects.filter(where, parent__isnull=True), viewer, phase), viewer)
+        .filter(Q(deleted_at__isnull=True) | Exists(live_replies))
+        .prefetch_related(Prefetch("replies", queryset=replies.order_by("created_at", "id"), to_attr="shown_replies"))
+        .order_by("created_at", "id")
+    )
+    for comment in top:
+        comment.phase = phase
+        _mark(comment, viewer)
+        for reply in comment.shown_replies:
+            _mark(reply, viewer)
+    return top
+
+
 def threads_for(viewer: LiveViewer, phase: Phase | None) -> list[Thread]:
     """The phase's threads with comments and one level of replies: three queries in all."""
     if phase is None or not phase.has_threads:
@@ -84,19 +119,7 @@ def threads_for(viewer: LiveViewer, phase: Phase | None) -> list[Thread]:
         )
         for prompt in (prompts or [None])
     }
-    replies = _annotated(_visible(Comment.objects.filter(deleted_at__isnull=True), viewer, phase), viewer)
-    live_replies = _visible(Comment.objects.filter(parent=OuterRef("pk"), deleted_at__isnull=True), viewer, phase)
-    top = (
-        _annotated(_visible(Comment.objects.filter(phase=phase, parent__isnull=True), viewer, phase), viewer)
-        .filter(Q(deleted_at__isnull=True) | Exists(live_replies))
-        .prefetch_related(Prefetch("replies", queryset=replies.order_by("created_at", "id"), to_attr="shown_replies"))
-        .order_by("created_at", "id")
-    )
-    for comment in top:
-        comment.phase = phase
-        _mark(comment, viewer)
-        for reply in comment.shown_replies:
-            _mark(reply, viewer)
+    for comment in _comment_tree(viewer, phase, Q(phase=phase, room__isnull=True)):
         thread = threads.get(comment.prompt_id) or next(iter(threads.values()))
         thread.comments.append(comment)
     return list(threads.values())
@@ -109,7 +132,12 @@ def live_page(viewer: LiveViewer, phase: Phase | None = None) -> LivePage:
     shown = phase or live.current_phase
     if shown is not None:
         shown = next((p for p in phases if p.pk == shown.pk), shown)
-    return LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown))
+    page = LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown))
+    if shown is not None and shown.kind == Phase.Kind.ROUNDS:
+        page.rounds = round_view(viewer, shown)
+    elif shown is not None and shown.kind == Phase.Kind.WRAP_UP:
+        page.summaries = summaries_by_case(viewer.workshop)
+    return page
 
 
 def agenda_phases(workshop) -> QuerySet[Phase]:
@@ -127,10 +155,25 @@ def phase_of_workshop(viewer: LiveViewer, phase_id: int) -> Phase | None:
     return Phase.objects.select_related("case").filter(pk=phase_id, workshop=viewer.workshop).first()
 
 
+def viewer_room_ids(viewer: LiveViewer) -> set[int]:
+    """The rooms, in any round, whose notes this viewer may follow: where they are a member or the leader."""
+    if viewer.participant is None:
+        return set()
+    member_of = RoomMember.objects.filter(participant=viewer.participant, left_at__isnull=True).values("room_id")
+    led = Room.objects.filter(leader=viewer.participant).values("pk")
+    return set(
+        Room.objects.filter(Q(pk__in=member_of) | Q(pk__in=led), round__workshop=viewer.workshop).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def _audience(viewer: LiveViewer) -> Q:
     audience = Q(audience=Event.Audience.ALL)
     if viewer.is_staff:
-        audience |= Q(audience=Event.Audience.STAFF)
+        audience |= Q(audience__in=[Event.Audience.STAFF, Event.Audience.ROOM])
+    elif viewer.participant is not None:
+        audience |= Q(audience=Event.Audience.ROOM, room_id__in=viewer_room_ids(viewer))
     if viewer.participant is not None:
         audience |= Q(audience=Event.Audience.PERSON, participant=viewer.participant)
     elif viewer.user is not None:
@@ -174,3 +217,140 @@ def last_event_id(viewer: LiveViewer) -> int:
         .first()
         or 0
     )
+
+
+# --- small-group rounds in the live pages ------------------------------------------------
+@dataclass
+class RoomView:
+    """One room of the running round as the live pages show it."""
+
+    room: Room
+    members: list = field(default_factory=list)  # RoomMember rows with .participant and .connected
+    comments: list[Comment] = field(default_factory=list)
+    comment_count: int = 0
+    latest: list[Comment] = field(default_factory=list)
+    is_leader: bool = False
+
+    @property
+    def thread_key(self) -> str:
+        return room_thread_key(self.room.pk)
+
+    @property
+    def connected_count(self) -> int:
+        return sum(1 for member in self.members if member.connected and member.left_at is None)
+
+    @property
+    def present_count(self) -> int:
+        return sum(1 for member in self.members if member.left_at is None)
+
+
+@dataclass
+class RoundView:
+    """Where the viewer is in the small-group rounds: which round, which room, what to do there."""
+
+    round: Round | None
+    total: int
+    mine: RoomView | None = None
+    next_round: Round | None = None
+
+
+def connected_participant_ids(workshop_id: int) -> set[int]:
+    since = timezone.now() - PRESENCE_WINDOW
+    return set(
+        Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since, participant__isnull=False).values_list(
+            "participant_id", flat=True
+        )
+    )
+
+
+def _room_queryset():
+    members = RoomMember.objects.select_related("participant").order_by("participant__name", "participant_id")
+    return Room.objects.select_related("case", "leader", "round").prefetch_related(Prefetch("members", members))
+
+
+def running_round(workshop) -> Round | None:
+    return (
+        Round.objects.filter(workshop=workshop, started_at__isnull=False, closed_at__isnull=True)
+        .order_by("-number")
+        .first()
+    )
+
+
+def round_view(viewer: LiveViewer, phase: Phase) -> RoundView:
+    """The viewer's room in the running round (members, leader, notes), or what comes next."""
+    rounds = list(Round.objects.filter(workshop=viewer.workshop).order_by("number"))
+    running = next((r for r in rounds if r.started_at and not r.closed_at), None)
+    upcoming = next((r for r in rounds if r.started_at is None), None)
+    view = RoundView(round=running, total=len(rounds), next_round=upcoming)
+    if running is None or viewer.participant is None:
+        return view
+    room = (
+        _room_queryset()
+        .filter(round=running)
+        .filter(
+            Q(members__participant=viewer.participant, members__left_at__isnull=True) | Q(leader=viewer.participant)
+        )
+        .first()
+    )
+    if room is None:
+        return view
+    connected = connected_participant_ids(viewer.workshop.pk)
+    members = list(room.members.all())
+    for member in members:
+        member.connected = member.participant_id in connected
+    view.mine = RoomView(
+        room=room,
+        members=members,
+        comments=_comment_tree(viewer, phase, Q(room=room)),
+        is_leader=room.leader_id == viewer.participant.pk,
+    )
+    return view
+
+
+LATEST_PER_ROOM = 3
+
+
+def rooms_overview(workshop, round_: Round | None) -> list[RoomView]:
+    """Every room of a round for the facilitators: members and who is connected, counts, latest notes, summary.
+
+    Five queries however many rooms there are.
+    """
+    if round_ is None:
+        return []
+    rooms = list(
+        _room_queryset()
+        .filter(round=round_)
+        .annotate(notes=Count("comments", filter=Q(comments__deleted_at__isnull=True)))
+        .order_by("index")
+    )
+    connected = connected_participant_ids(workshop.pk)
+    latest = (
+        Comment.objects.filter(room__round=round_, deleted_at__isnull=True)
+        .select_related("author_participant", "author_user")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("room_id")], order_by=F("created_at").desc()))
+        .filter(rank__lte=LATEST_PER_ROOM)
+        .order_by("room_id", "-created_at")
+    )
+    by_room: dict[int, list[Comment]] = {}
+    for comment in latest:
+        by_room.setdefault(comment.room_id, []).append(comment)
+    views = []
+    for room in rooms:
+        members = list(room.members.all())
+        for member in members:
+            member.connected = member.participant_id in connected
+        views.append(RoomView(room=room, members=members, comment_count=room.notes, latest=by_room.get(room.pk, [])))
+    return views
+
+
+def summaries_by_case(workshop) -> list[tuple]:
+    """Each case with the summaries its rooms wrote, round by round, for the plenary after the last round."""
+    rooms = (
+        Room.objects.filter(round__workshop=workshop)
+        .select_related("round", "case", "leader")
+        .order_by("case__position", "round__number", "index")
+    )
+    grouped: dict = {}
+    for room in rooms:
+        grouped.setdefault(room.case, []).append(room)
+    return list(grouped.items())

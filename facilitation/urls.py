@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from facilitation import urls_agenda, urls_join, views
+from facilitation import urls_agenda, urls_join, urls_rounds, views
 
 app_name = "facilitation"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("w/<int:workshop_id>/comments/<int:comment_id>/react/", views.comment_react, name="comment_react"),
     path("w/<int:workshop_id>/control/", views.control, name="control"),
     path("w/<int:workshop_id>/control/<str:action>/", views.control_action, name="control_action"),
+    path("w/<int:workshop_id>/rooms/live/", views.rooms_live, name="rooms_live"),
+    path("w/<int:workshop_id>/rooms/<int:room_id>/summary/", views.room_summary, name="room_summary"),
+    path("w/<int:workshop_id>/rooms/<int:room_id>/help/", views.room_help, name="room_help"),
+    path("w/<int:workshop_id>/summaries/", views.summaries, name="summaries"),
     *urls_agenda.urlpatterns,
     *urls_join.urlpatterns,
+    *urls_rounds.urlpatterns,
 ]

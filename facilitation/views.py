@@ -64,6 +64,10 @@ def _js_strings() -> dict[str, str]:
         "broadcastTitle": _("Message from the facilitator"),
         "hiddenBadge": _("Hidden from participants"),
         "closed": _("The workshop has ended. Thank you for taking part!"),
+        "helpCalled": _("The facilitator has been called."),
+        "helpComing": _("The facilitator is on the way."),
+        "summarySaved": _("Summary saved at %s."),
+        "summaryOffline": _("Not saved yet: no connection. Keep writing; it is saved when the connection returns."),
     }
 
 
@@ -81,7 +85,18 @@ def _live_context(viewer: LiveViewer, page: selectors.LivePage, last_event: int,
     }
 
 
+def _place_if_late(viewer: LiveViewer) -> None:
+    """Someone arriving during the small-group rounds goes straight into the smallest suitable room."""
+    participant = viewer.participant
+    if participant is None or participant.role != participant.Role.PARTICIPANT:
+        return
+    live = services.live_state(viewer.workshop)
+    if live.current_phase_id and live.current_phase.kind == Phase.Kind.ROUNDS:
+        services.late_joiner_place(workshop=viewer.workshop, participant=participant)
+
+
 def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 200, **extra):
+    _place_if_late(viewer)
     last_event = selectors.last_event_id(viewer)  # before reading: a change in between is sent again
     page = selectors.live_page(viewer)
     return render(request, template, _live_context(viewer, page, last_event, **extra), status=status)
@@ -102,6 +117,7 @@ def live(request, workshop_id: int):
 def panel(request, workshop_id: int):
     """The current phase's panel alone, fetched by the page when the phase changes."""
     viewer = live_viewer(request, workshop_id)
+    _place_if_late(viewer)
     page = selectors.live_page(viewer)
     return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
 
@@ -180,6 +196,7 @@ def comment_new(request, workshop_id: int):
             anonymous=request.POST.get("anonymous") in {"on", "1", "true"},
             client_id=client_id,
             language=getattr(request, "LANGUAGE_CODE", "fi"),
+            room_id=_int_or_none(request.POST.get("room")),
         )
     except LiveError as error:
         return _error(request, viewer, str(error), thread=thread, text=text)
@@ -265,6 +282,13 @@ def _seconds(request) -> int:
     return minutes * 60 + seconds
 
 
+def _participant_from_post(request, viewer: LiveViewer):
+    participant = viewer.workshop.participants.filter(pk=_int_or_none(request.POST.get("participant")) or 0).first()
+    if participant is None:
+        raise LiveError(_("That person is not in this workshop."))
+    return participant
+
+
 def _phase_from_post(request, viewer: LiveViewer) -> Phase:
     phase = selectors.phase_of_workshop(viewer, _int_or_none(request.POST.get("phase")) or 0)
     if phase is None:
@@ -290,7 +314,22 @@ CONTROL_ACTIONS = {
     "broadcast-clear": lambda request, viewer: services.broadcast_send(workshop=viewer.workshop, text=""),
     "reveal": lambda request, viewer: services.phase_reveal(phase=_phase_from_post(request, viewer)),
     "close": lambda request, viewer: services.live_close(workshop=viewer.workshop, by=request.user),
+    "round-start": lambda request, viewer: services.round_start(
+        workshop=viewer.workshop, number=_int_or_none(request.POST.get("round")) or 0
+    ),
+    "round-close": lambda request, viewer: services.round_close(workshop=viewer.workshop),
+    "room-broadcast": lambda request, viewer: services.room_broadcast(
+        workshop=viewer.workshop, room_id=_int_or_none(request.POST.get("room")) or 0, text=request.POST.get("text", "")
+    ),
+    "help-clear": lambda request, viewer: services.room_help_clear(
+        viewer=viewer, room_id=_int_or_none(request.POST.get("room")) or 0
+    ),
+    "member-gone": lambda request, viewer: services.participant_leave(
+        workshop=viewer.workshop, participant=_participant_from_post(request, viewer)
+    ),
+    "rebalance": lambda request, viewer: services.rounds_rebalance(workshop=viewer.workshop),
 }
+RETURN_TO = {"rooms": "facilitation:rooms_live", "controls": "facilitation:control"}
 
 
 @never_cache
@@ -305,16 +344,81 @@ def control_action(request, workshop_id: int, action: str):
         return render(request, "facilitation/close_confirm.html", {"workshop": viewer.workshop})
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    back = RETURN_TO.get(request.POST.get("return_to", ""), "facilitation:control")
     try:
         CONTROL_ACTIONS[action](request, viewer)
     except LiveError as error:
         if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
-        return redirect("facilitation:control", workshop_id=workshop_id)
+        return redirect(back, workshop_id=workshop_id)
     if _wants_json(request):
         return JsonResponse({"ok": True})
     if action == "close":
         messages.success(request, _("The workshop is closed. Thank you!"))
         return redirect("workshops:manage", workshop_id=workshop_id)
-    return redirect(f"{reverse('facilitation:control', args=[workshop_id])}#{request.POST.get('return', 'controls')}")
+    return redirect(back, workshop_id=workshop_id)
+
+
+# --- small-group rooms ---------------------------------------------------------------
+def _room_write(request, workshop_id: int, service, **arguments):
+    viewer = live_viewer(request, workshop_id)
+    try:
+        room = service(viewer=viewer, **arguments)
+    except LiveError as error:
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
+        messages.error(request, str(error))
+        return redirect("facilitation:live", workshop_id=workshop_id)
+    if _wants_json(request):
+        return JsonResponse({"room": room.pk, "saved": timezone.localtime(timezone.now()).strftime("%H:%M:%S")})
+    return redirect("facilitation:live", workshop_id=workshop_id)
+
+
+@require_POST
+def room_summary(request, workshop_id: int, room_id: int):
+    """The group leader's summary, saved as they write (the page posts it a moment after each pause)."""
+    return _room_write(
+        request, workshop_id, services.room_summary_save, room_id=room_id, text=request.POST.get("text", "")
+    )
+
+
+@require_POST
+def room_help(request, workshop_id: int, room_id: int):
+    """Call the facilitator to the room."""
+    return _room_write(request, workshop_id, services.room_help_request, room_id=room_id)
+
+
+@never_cache
+@login_required
+@require_GET
+def rooms_live(request, workshop_id: int):
+    """The facilitator's overview of every room in the running round, kept up to date by the page."""
+    viewer = live_viewer(request, workshop_id)
+    require_live_facilitator(viewer)
+    round_ = selectors.running_round(viewer.workshop)
+    rounds = list(viewer.workshop.rounds.order_by("number"))
+    context = {
+        "viewer": viewer,
+        "workshop": viewer.workshop,
+        "round": round_,
+        "rounds": rounds,
+        "rooms": selectors.rooms_overview(viewer.workshop, round_),
+    }
+    if request.GET.get("fragment"):
+        return render(request, "facilitation/partials/rooms_overview.html", context)
+    page = selectors.live_page(viewer)
+    last_event = selectors.last_event_id(viewer)
+    return render(request, "facilitation/rooms_live.html", {**_live_context(viewer, page, last_event), **context})
+
+
+@never_cache
+@require_GET
+def summaries(request, workshop_id: int):
+    """The plenary view: each room's summary per case, side by side."""
+    viewer = live_viewer(request, workshop_id)
+    return render(
+        request,
+        "facilitation/summaries.html",
+        {"workshop": viewer.workshop, "summaries": selectors.summaries_by_case(viewer.workshop)},
+    )

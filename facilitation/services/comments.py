@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilitation import realtime
-from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Reaction
+from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Reaction, Room, RoomMember
 from facilitation.permissions import LiveViewer
 from facilitation.services.common import (
     LiveError,
@@ -60,6 +60,42 @@ def _with_counts(comment: Comment) -> Comment:
     return comment
 
 
+def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
+    """The room whose notes the viewer may write: its members and leader, and facilitators, once it has started."""
+    room = Room.objects.select_related("round").filter(pk=room_id, round__workshop=viewer.workshop).first()
+    if room is None or room.round.started_at is None:
+        raise LiveError(_("This room is not open."))
+    if viewer.is_staff:
+        return room
+    participant = viewer.participant
+    belongs = participant is not None and (
+        room.leader_id == participant.pk
+        or RoomMember.objects.filter(room=room, participant=participant, left_at__isnull=True).exists()
+    )
+    if not belongs:
+        raise LiveError(_("You are in another room in this round."))
+    return room
+
+
+def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, *, in_room: bool):
+    """The phase a comment belongs to and its prompt, checked against the agenda."""
+    phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).first()
+    if in_room:
+        # A room's notes belong to the small-group rounds, whichever phase the page last showed.
+        if phase is None or phase.kind != Phase.Kind.ROUNDS:
+            phase = Phase.objects.filter(workshop=viewer.workshop, kind=Phase.Kind.ROUNDS).order_by("position").first()
+        if phase is None:
+            raise LiveError(_("The agenda has no small-group rounds."))
+        prompt_ids = set(phase.prompts.values_list("pk", flat=True))
+        return phase, prompt_id if prompt_id in prompt_ids else None
+    if phase is None or not phase.has_threads:
+        raise LiveError(_("This part of the workshop does not collect comments."))
+    prompt_ids = list(phase.prompts.values_list("pk", flat=True))
+    if prompt_ids and prompt_id not in prompt_ids:
+        raise LiveError(_("Choose the question you are answering."))
+    return phase, prompt_id if prompt_ids else None
+
+
 def comment_create(
     *,
     viewer: LiveViewer,
@@ -70,12 +106,14 @@ def comment_create(
     anonymous: bool,
     client_id: uuid.UUID,
     language: str,
+    room_id: int | None = None,
 ) -> tuple[Comment, bool]:
     """Store a comment once per ``client_id``; returns (comment, created).
 
     A retried POST returns the comment it already made. Broadcasts
-    ``comment.created`` after commit, to everyone or, in a private phase, to
-    the author only; the author's own screens also get ``comment.mine``.
+    ``comment.created`` after commit, to everyone, to the room (a small
+    group's notes, with ``room_id``) or, in a private phase, to the author
+    only; the author's own screens also get ``comment.mine``.
     """
     text = _clean_text(text)
     existing = (
@@ -86,18 +124,12 @@ def comment_create(
             return existing, False
         raise LiveError(_("This comment could not be saved. Please reload the page."))
     _require_live(viewer.workshop)
-    phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).first()
-    if phase is None or not phase.has_threads:
-        raise LiveError(_("This part of the workshop does not collect comments."))
-    prompt_ids = list(phase.prompts.values_list("pk", flat=True))
-    if prompt_ids and prompt_id not in prompt_ids:
-        raise LiveError(_("Choose the question you are answering."))
-    if not prompt_ids:
-        prompt_id = None
+    room = _room_for_writer(viewer, room_id) if room_id is not None else None
+    phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room is not None)
     parent = None
     if parent_id is not None:
         parent = Comment.objects.filter(
-            pk=parent_id, phase=phase, prompt_id=prompt_id, parent__isnull=True, hidden_at__isnull=True
+            pk=parent_id, phase=phase, prompt_id=prompt_id, room=room, parent__isnull=True, hidden_at__isnull=True
         ).first()
         if parent is None or (phase.is_private and not _is_own(parent, viewer)):
             raise LiveError(_("The comment you are replying to is no longer there."))
@@ -105,8 +137,10 @@ def comment_create(
         client_id=client_id,
         workshop=viewer.workshop,
         phase=phase,
-        case_id=phase.case_id,
+        case_id=room.case_id if room else phase.case_id,
         prompt_id=prompt_id,
+        round_id=room.round_id if room else None,
+        room=room,
         parent=parent,
         author_participant=viewer.participant,
         author_user=viewer.user if viewer.writes_as_user else None,
@@ -232,6 +266,8 @@ def reaction_toggle(*, viewer: LiveViewer, comment_id: int, kind: str) -> tuple[
     )
     if comment is None or (comment.phase.is_private and not _is_own(comment, viewer)):
         raise LiveError(_("The comment is no longer there."))
+    if comment.room_id and not viewer.is_staff:
+        _room_for_writer(viewer, comment.room_id)
     _require_live(viewer.workshop)
     who = {"participant": viewer.participant} if viewer.participant else {"user": viewer.user}
     current = Reaction.objects.select_for_update().filter(comment=comment, **who).first()

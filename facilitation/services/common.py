@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils.translation import gettext as _
 
-from facilitation.models import LiveState
+from facilitation.models import PRESENCE_WINDOW, LiveState
 from workshops.models import Workshop
 
-PRESENCE_WINDOW = timedelta(seconds=75)
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 JOIN_CODE_LENGTH = 6
+__all__ = ["JOIN_CODE_ALPHABET", "JOIN_CODE_LENGTH", "OPEN_STATUSES", "PRESENCE_WINDOW", "LiveError", "live_state"]
+
 OPEN_STATUSES = {Workshop.Status.PLANNED, Workshop.Status.INVITATIONS_SENT}
 
 

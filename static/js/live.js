@@ -45,6 +45,10 @@ function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
+/** A form's URL; never ``form.action``, which a control named "action" shadows. */
+function actionOf(form) {
+  return new URL(form.getAttribute("action") || location.href, location.href).href;
+}
 function fragment(html) {
   const template = document.createElement("template");
   template.innerHTML = html.trim();
@@ -122,7 +126,7 @@ document.addEventListener("input", (event) => {
   const drafts = load("drafts", {});
   const key = form.dataset.draftKey;
   if (area.value.trim()) {
-    drafts[key] = { text: area.value, action: form.action, fields: draftFields(form), label: labelOf(area) };
+    drafts[key] = { text: area.value, action: actionOf(form), fields: draftFields(form), label: labelOf(area) };
   } else {
     delete drafts[key];
   }
@@ -157,7 +161,7 @@ function showKeptDrafts() {
     count += 1;
     const form = document.createElement("form");
     form.className = "composer";
-    form.action = draft.action;
+    form.setAttribute("action", draft.action);
     form.method = "post";
     form.dataset.composer = "";
     form.dataset.draftKey = key;
@@ -338,7 +342,7 @@ function submitComposer(form) {
   const fields = draftFields(form);
   const item = {
     client_id: newId(),
-    action: form.action,
+    action: actionOf(form),
     draftKey: form.dataset.draftKey,
     label: labelOf(area),
     fields: { ...fields, text: area.value, client_id: "" },
@@ -568,6 +572,55 @@ function workshopClosed() {
   if (ws) ws.close();
 }
 
+// --- small-group rooms: the leader's summary, calls for help, the facilitator's overview ---------------
+const OVERVIEW_KINDS = new Set([
+  "comment.created",
+  "comment.edited",
+  "comment.deleted",
+  "comment.hidden",
+  "room.summary",
+  "room.help",
+  "rooms.changed",
+  "round",
+  "stats",
+]);
+let overviewTimer = null;
+function scheduleOverview() {
+  const url = root.dataset.overviewUrl;
+  if (!url) return;
+  clearTimeout(overviewTimer);
+  overviewTimer = setTimeout(async () => {
+    const slot = root.querySelector("[data-overview-slot]");
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!slot || !response.ok) return;
+    const html = await response.text();
+    preserveTyping(slot, () => {
+      slot.innerHTML = html;
+    });
+  }, 400);
+}
+function showSummary(data) {
+  const area = root.querySelector(`[data-summary-form][data-room="${data.room}"] textarea`);
+  if (area && document.activeElement !== area) area.value = data.text;
+}
+let summaryTimer = null;
+async function saveSummary(form) {
+  const status = form.querySelector("[data-summary-status]");
+  try {
+    const { response, data } = await post(actionOf(form), { text: form.querySelector("textarea").value });
+    say(status, response.ok ? strings.summarySaved.replace("%s", data.saved) : data.error || strings.failed, !response.ok);
+  } catch {
+    say(status, strings.summaryOffline, true);
+    summaryTimer = setTimeout(() => saveSummary(form), 5000);
+  }
+}
+document.addEventListener("input", (event) => {
+  const form = event.target.closest && event.target.closest("[data-summary-form]");
+  if (!form) return;
+  clearTimeout(summaryTimer);
+  summaryTimer = setTimeout(() => saveSummary(form), 1000);
+});
+
 // --- events: one path for pushes, catch-up and polling ---------------------------------------------
 const seen = new Set();
 let sureId = Number(root.dataset.lastEvent || 0); // every event up to here has been applied
@@ -624,10 +677,20 @@ function apply(event) {
       setTimer(data);
       break;
     case "broadcast":
-      showBroadcast(data);
+      if (!(data.room && isStaff)) showBroadcast(data);
       break;
     case "thread.reload":
       reloadThreads(data.phase);
+      break;
+    case "round":
+    case "rooms.changed":
+      window.setTimeout(reloadPanel, Math.random() * 250);
+      break;
+    case "room.summary":
+      showSummary(data);
+      break;
+    case "room.help":
+      say(root.querySelector("[data-help-status]"), data.open ? strings.helpCalled : strings.helpComing);
       break;
     case "stats":
       updateStats(data);
@@ -638,6 +701,7 @@ function apply(event) {
     default:
       break;
   }
+  if (OVERVIEW_KINDS.has(event.kind)) scheduleOverview();
 }
 
 let catchingUp = false;
@@ -772,7 +836,7 @@ function formError(form, message) {
 }
 async function submitJson(form, fields, onDone) {
   try {
-    const { response, data } = await post(form.action, fields);
+    const { response, data } = await post(actionOf(form), fields);
     if (!response.ok) {
       formError(form, data.error);
       return;
@@ -814,6 +878,13 @@ document.addEventListener("submit", (event) => {
       save("reacted", reacted);
       updateCounts(data, data.mine);
     });
+  } else if (form.matches("[data-summary-form]")) {
+    event.preventDefault();
+    clearTimeout(summaryTimer);
+    saveSummary(form);
+  } else if (form.matches("[data-help-form]")) {
+    event.preventDefault();
+    submitJson(form, { action: "call" }, () => say(form.querySelector("[data-help-status]"), strings.helpCalled));
   } else if (form.matches("[data-moderate]")) {
     event.preventDefault();
     const action = submitter?.value || "hide";

@@ -125,6 +125,13 @@ def test_facilitator_leads_and_two_participants_follow_live(asgi_live_server, ne
     expect(said(fac, "Aamupalaveri säästää aikaa")).to_be_visible(timeout=WITHIN_A_SECOND)
     expect(two.locator(".comment").filter(has_text="Aamupalaveri säästää aikaa")).to_contain_text("Aino Asukas")
 
+    # the facilitator hides a comment: it disappears live for everyone else
+    send(two, "Asiaton huomautus")
+    hidden = fac.locator(".comment").filter(has_text="Asiaton huomautus")
+    hidden.get_by_role("button", name="Hide from everyone").click()
+    expect(said(one, "Asiaton huomautus")).to_have_count(0, timeout=WITHIN_A_SECOND)
+    expect(hidden).to_contain_text("Hidden from participants")
+
     # anonymous: the others see no name
     composer(one).get_by_label("Post anonymously").check()
     send(one, "Johdon pitäisi kuunnella enemmän")

@@ -1,0 +1,253 @@
+"""Running the small-group rounds: rooms on everyone's screen, room notes only for the room, the leader's
+summary and calls for help on the facilitator's overview, moves, late joiners, people who leave, rebalancing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from facilitation import selectors, services
+from facilitation.models import Comment, Event, Phase, Room, RoomMember, Round
+from facilitation.services import LiveError
+from tests.facilitation.conftest import guest_client, viewer_of
+from tests.workshops.factories import ParticipantFactory
+from workshops.models import Participant
+
+pytestmark = pytest.mark.django_db
+JSON = {"HTTP_ACCEPT": "application/json"}
+ORGANISATIONS = ["Esimerkkilä", "Naapurila", "Kolmaskylä"]
+
+
+def url(name, workshop, *args):
+    return reverse(f"facilitation:{name}", args=[workshop.pk, *args])
+
+
+@pytest.fixture
+def rounds_workshop(live_workshop, django_capture_on_commit_callbacks):
+    """The live persona workshop on its rounds phase, with 12 joined participants, 3 leaders and a plan."""
+    now = timezone.now()
+    for index in range(12):
+        ParticipantFactory(
+            workshop=live_workshop,
+            name=f"Osallistuja {index:02d}",
+            organisation_name=ORGANISATIONS[index % 3],
+            first_joined_at=now,
+        )
+    for index in range(3):
+        ParticipantFactory(
+            workshop=live_workshop, name=f"Vetäjä {index}", role=Participant.Role.GROUP_LEADER, first_joined_at=now
+        )
+    services.rotation_update(workshop=live_workshop, data={"min_size": 4, "max_size": 4, "round_minutes": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rounds_plan(workshop=live_workshop)
+        services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
+    return live_workshop
+
+
+def room_of(participant, number) -> Room:
+    return RoomMember.objects.get(round__number=number, participant=participant).room
+
+
+def guests(workshop):
+    return list(Participant.objects.filter(workshop=workshop, role=Participant.Role.PARTICIPANT).order_by("name"))
+
+
+def test_the_plan_sends_everyone_to_every_case_once(rounds_workshop):
+    rounds = list(Round.objects.filter(workshop=rounds_workshop).order_by("number"))
+    assert [r.number for r in rounds] == [1, 2, 3]
+    for person in guests(rounds_workshop):
+        cases = [room_of(person, number).case_id for number in (1, 2, 3)]
+        assert sorted(cases) == sorted(rounds_workshop.cases.values_list("pk", flat=True))
+    for round_ in rounds:
+        sizes = [room.members.count() for room in round_.rooms.all()]
+        assert sum(sizes) == 12 and max(sizes) - min(sizes) <= 1
+        assert all(room.leader is not None for room in round_.rooms.all())
+
+
+def test_starting_a_round_shows_each_person_their_room_case_and_leader(rounds_workshop, facilitator_client):
+    response = facilitator_client.post(url("control_action", rounds_workshop, "round-start"), {"round": 1})
+    assert response.status_code == 302
+    assert Event.objects.filter(kind="round", payload__round=1).exists()
+    first, second = guests(rounds_workshop)[:2]
+    for person in (first, second):
+        room = room_of(person, 1)
+        html = guest_client(person).get(url("live", rounds_workshop)).content.decode()
+        assert "Kierros 1/3" in html or "Round 1 of 3" in html
+        assert f"huoneeseen {room.label}" in html or f"room {room.label}" in html
+        assert room.case.title in html and room.leader.name in html
+
+
+def test_the_room_timer_starts_with_the_round(rounds_workshop):
+    services.round_start(workshop=rounds_workshop, number=1)
+    live = services.live_state(rounds_workshop)
+    assert 590 <= live.seconds_left() <= 600
+
+
+def _write_in_room(person, workshop, room, text):
+    client = guest_client(person)
+    phase = workshop.phases.get(kind=Phase.Kind.ROUNDS)
+    data = {"phase": phase.pk, "room": room.pk, "text": text, "client_id": str(uuid.uuid4())}
+    return client.post(url("comment_new", workshop), data, **JSON)
+
+
+def test_room_notes_are_for_the_room_its_leader_and_the_facilitators(rounds_workshop, facilitator_client):
+    services.round_start(workshop=rounds_workshop, number=1)
+    people = guests(rounds_workshop)
+    writer = people[0]
+    room = room_of(writer, 1)
+    same = next(p for p in people[1:] if room_of(p, 1) == room)
+    other = next(p for p in people if room_of(p, 1) != room)
+    response = _write_in_room(writer, rounds_workshop, room, "Huoneen muistiinpano")
+    assert response.status_code == 201
+    comment = Comment.objects.get(text="Huoneen muistiinpano")
+    assert (comment.room, comment.round, comment.case) == (room, room.round, room.case)
+    assert "Huoneen muistiinpano" in guest_client(same).get(url("live", rounds_workshop)).content.decode()
+    assert "Huoneen muistiinpano" in guest_client(room.leader).get(url("live", rounds_workshop)).content.decode()
+    outsider_page = guest_client(other).get(url("live", rounds_workshop)).content.decode()
+    assert "Huoneen muistiinpano" not in outsider_page
+    assert "Huoneen muistiinpano" not in str(guest_client(other).get(url("events", rounds_workshop)).json())
+    assert "Huoneen muistiinpano" in str(guest_client(same).get(url("events", rounds_workshop)).json())
+    overview = facilitator_client.get(url("rooms_live", rounds_workshop)).content.decode()
+    assert "Huoneen muistiinpano" in overview
+    refused = _write_in_room(other, rounds_workshop, room, "Väärä huone")
+    assert refused.status_code == 400 and not Comment.objects.filter(text="Väärä huone").exists()
+
+
+def test_room_notes_wait_until_the_round_starts(rounds_workshop):
+    person = guests(rounds_workshop)[0]
+    assert _write_in_room(person, rounds_workshop, room_of(person, 1), "Liian aikaisin").status_code == 400
+
+
+def test_the_leaders_summary_and_call_reach_the_overview(rounds_workshop, facilitator_client):
+    services.round_start(workshop=rounds_workshop, number=1)
+    room = Room.objects.filter(round__number=1).order_by("index").first()
+    leader = guest_client(room.leader)
+    saved = leader.post(url("room_summary", rounds_workshop, room.pk), {"text": "Ryhmä löysi kolme ideaa"}, **JSON)
+    assert saved.status_code == 200 and saved.json()["room"] == room.pk
+    event = Event.objects.filter(kind="room.summary").latest("id")
+    assert event.audience == Event.Audience.ROOM and event.room == room
+    member = room.members.first().participant
+    refused = guest_client(member).post(url("room_summary", rounds_workshop, room.pk), {"text": "x"}, **JSON)
+    assert refused.status_code == 400
+    assert guest_client(member).post(url("room_help", rounds_workshop, room.pk), **JSON).status_code == 200
+    overview = facilitator_client.get(url("rooms_live", rounds_workshop)).content.decode()
+    assert "Ryhmä löysi kolme ideaa" in overview and "needs-help" in overview
+    facilitator_client.post(url("control_action", rounds_workshop, "help-clear"), {"room": room.pk})
+    room.refresh_from_db()
+    assert room.help_requested_at is None
+
+
+def test_moving_someone_mid_round_leaves_their_notes_where_they_were_written(rounds_workshop):
+    services.round_start(workshop=rounds_workshop, number=1)
+    person = guests(rounds_workshop)[0]
+    old_room = room_of(person, 1)
+    _write_in_room(person, rounds_workshop, old_room, "Kirjoitettu ennen siirtoa")
+    new_room = Room.objects.filter(round__number=1).exclude(pk=old_room.pk).first()
+    services.member_move(workshop=rounds_workshop, participant=person, number=1, room_index=new_room.index)
+    assert room_of(person, 1) == new_room
+    assert Comment.objects.get(text="Kirjoitettu ennen siirtoa").room == old_room
+    assert _write_in_room(person, rounds_workshop, new_room, "Uudessa huoneessa").status_code == 201
+
+
+def test_a_late_joiner_goes_to_the_smallest_room_of_the_running_and_later_rounds(rounds_workshop):
+    services.round_start(workshop=rounds_workshop, number=2)
+    late = ParticipantFactory(workshop=rounds_workshop, name="Myöhästynyt", first_joined_at=timezone.now())
+    sizes_before = {room.pk: room.members.count() for room in Room.objects.filter(round__number=2)}
+    guest_client(late).get(url("live", rounds_workshop))  # arriving places them
+    memberships = RoomMember.objects.filter(participant=late).order_by("round__number")
+    assert [m.round.number for m in memberships] == [2, 3]
+    assert sizes_before[memberships[0].room_id] == min(sizes_before.values())
+    assert not RoomMember.objects.filter(participant=late, round__number=1).exists()
+
+
+def test_people_who_leave_are_shown_as_gone_and_rebalancing_keeps_the_running_round(
+    rounds_workshop, facilitator_client
+):
+    services.round_start(workshop=rounds_workshop, number=1)
+    people = guests(rounds_workshop)
+    gone = people[0]
+    facilitator_client.post(url("control_action", rounds_workshop, "member-gone"), {"participant": gone.pk})
+    assert RoomMember.objects.get(participant=gone, round__number=1).left_at is not None
+    assert "is-gone" in facilitator_client.get(url("rooms_live", rounds_workshop)).content.decode()
+    Participant.objects.filter(pk=gone.pk).update(first_joined_at=None)  # they went home
+    round_one = sorted(RoomMember.objects.filter(round__number=1).values_list("room_id", "participant_id"))
+    services.rounds_rebalance(workshop=rounds_workshop)
+    assert sorted(RoomMember.objects.filter(round__number=1).values_list("room_id", "participant_id")) == round_one
+    assert not RoomMember.objects.filter(participant=gone, round__number__gt=1).exists()
+    assert RoomMember.objects.filter(round__number=3).count() == 11
+
+
+def test_a_round_that_started_cannot_be_planned_over(rounds_workshop):
+    services.round_start(workshop=rounds_workshop, number=1)
+    with pytest.raises(LiveError):
+        services.rounds_plan(workshop=rounds_workshop)
+
+
+def test_overview_costs_the_same_queries_for_2_and_40_rooms(live_workshop, facilitator_client):
+    now = timezone.now()
+
+    def plan_for(count):
+        Comment.objects.filter(workshop=live_workshop).delete()
+        Round.objects.filter(workshop=live_workshop).delete()
+        Participant.objects.filter(workshop=live_workshop).delete()
+        for index in range(count):
+            ParticipantFactory(workshop=live_workshop, name=f"Henkilö {index}", first_joined_at=now)
+        services.rotation_update(workshop=live_workshop, data={"min_size": 4, "max_size": 5, "rooms": None})
+        services.rounds_plan(workshop=live_workshop)
+        services.round_start(workshop=live_workshop, number=1)
+        first = Room.objects.filter(round__number=1).first()
+        Comment.objects.create(
+            client_id=uuid.uuid4(),
+            workshop=live_workshop,
+            phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS),
+            room=first,
+            round=first.round,
+            text="Muistiinpano",
+            language="fi",
+        )
+        with CaptureQueriesContext(connection) as context:
+            assert facilitator_client.get(url("rooms_live", live_workshop) + "?fragment=1").status_code == 200
+        return Room.objects.filter(round__number=1).count(), len(context.captured_queries)
+
+    small_rooms, small = plan_for(8)
+    large_rooms, large = plan_for(180)
+    assert small_rooms <= 3 and large_rooms >= 36
+    assert small == large
+
+
+def test_summaries_side_by_side_per_case(rounds_workshop):
+    for room in Room.objects.all():
+        room.summary = f"Yhteenveto {room.round.number}{room.label}"
+        room.save()
+    person = guests(rounds_workshop)[0]
+    html = guest_client(person).get(url("summaries", rounds_workshop)).content.decode()
+    for case in rounds_workshop.cases.all():
+        assert case.title in html
+    assert "Yhteenveto 1A" in html and "Yhteenveto 3C" in html
+    assert Client().get(url("summaries", rounds_workshop)).status_code == 404
+
+
+def test_room_viewers_follow_exactly_their_rooms(rounds_workshop):
+    person = guests(rounds_workshop)[0]
+    ids = selectors.viewer_room_ids(viewer_of(rounds_workshop, participant=person))
+    assert ids == set(RoomMember.objects.filter(participant=person).values_list("room_id", flat=True))
+    leader = Room.objects.filter(round__number=1).first().leader
+    assert selectors.viewer_room_ids(viewer_of(rounds_workshop, participant=leader)) == set(
+        Room.objects.filter(leader=leader).values_list("pk", flat=True)
+    )
+
+
+def test_a_parastaminen_b_workshop_rotates_stations_by_default(workshop):
+    from workshops.models import Workshop
+
+    assert services.rotation_settings(workshop).mode == "A"
+    other = ParticipantFactory().workshop
+    Workshop.objects.filter(pk=other.pk).update(format=Workshop.Format.PARASTAMINEN_B)
+    other.refresh_from_db()
+    assert services.rotation_settings(other).mode == "B"
