@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +65,16 @@ class RotationForm(forms.ModelForm):
         },
     )
 
+    room_links = forms.CharField(
+        label=_("Video meeting links of the rooms"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "If each room has its own video meeting, one link per line in room order: A, B, C … "
+            "Leave empty when everyone uses the workshop's own link."
+        ),
+    )
+
     class Meta:
         model = Rotation
         fields = ["mode", "leaders_stay", "min_size", "max_size", "rooms", "remix", "round_minutes"]
@@ -72,6 +84,25 @@ class RotationForm(forms.ModelForm):
                 "Rotating stations: each case stays in its own room and the groups visit them in turn."
             ),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.room_links:
+            self.initial["room_links"] = "\n".join(self.instance.room_links)
+
+    def clean_room_links(self) -> list[str]:
+        links = [line.strip() for line in self.cleaned_data.get("room_links", "").splitlines() if line.strip()]
+        check = URLValidator(schemes=["https", "http"])
+        for number, link in enumerate(links, start=1):
+            try:
+                check(link)
+            except ValidationError:
+                raise ValidationError(
+                    _("Line %(number)d is not a web address: %(link)s") % {"number": number, "link": link[:80]}
+                ) from None
+        if len(links) > 200:
+            raise ValidationError(_("At most 200 links, one per room."))
+        return links
 
     def clean(self):
         cleaned = super().clean()
@@ -86,4 +117,6 @@ class RotationForm(forms.ModelForm):
 
     def rotation_data(self) -> dict:
         """The model fields for ``rotation_update``."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data["room_links"] = self.cleaned_data.get("room_links", [])
+        return data

@@ -340,6 +340,7 @@ class Rotation(models.Model):
     round_minutes = models.PositiveSmallIntegerField(
         _("round length (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
     )
+    room_links = models.JSONField(_("video meeting links of the rooms"), default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -735,6 +735,48 @@ def remove_person(plan: Plan, person_id: int, *, from_round: int) -> Plan:
     return _replace_rounds(plan, rounds)
 
 
+def _keep_company(sequences: dict[int, list[int]], load: list[list[int]], seen: dict[int, set[int]]) -> None:
+    """Swap two rounds of one person's sequence so that nobody is alone on a case; ``load`` counts per round and case.
+
+    For someone alone on case ``x`` in round ``i``: either they swap round ``i``
+    with a round ``j`` where their case has company and case ``x`` has people,
+    or someone else on case ``x`` in a round ``j`` swaps it with their case in
+    round ``i``, or someone who meets case ``x`` in no round (``seen`` holds
+    the cases met before) takes it in round ``i`` instead. A change is made
+    only if it leaves nobody else alone.
+    """
+
+    def swap(p: int, i: int, j: int) -> bool:
+        seq = sequences[p]
+        a, b = seq[i], seq[j]
+        changes = {(i, a): -1, (j, b): -1, (i, b): 1, (j, a): 1}
+        if a == b or any(load[r][x] + d == 1 for (r, x), d in changes.items()):
+            return False
+        for (r, x), d in changes.items():
+            load[r][x] += d
+        seq[i], seq[j] = b, a
+        return True
+
+    rounds = len(load)
+    for i in range(rounds):
+        for x in range(len(load[i])):
+            if load[i][x] != 1:
+                continue
+            alone = next(p for p, seq in sequences.items() if seq[i] == x)
+            if any(swap(alone, i, j) for j in range(rounds) if j != i):
+                continue
+            for p, seq in sequences.items():
+                if p != alone and any(seq[j] == x and swap(p, i, j) for j in range(rounds) if j != i):
+                    break
+            else:
+                for p, seq in sequences.items():
+                    if x not in seq and x not in seen[p] and load[i][seq[i]] != 2:
+                        load[i][seq[i]] -= 1
+                        load[i][x] += 1
+                        seq[i] = x
+                        break
+
+
 def _widest(groups: dict[int, int], cohorts: dict[int, list[int]]) -> int:
     """The case whose rooms would be largest."""
     return max(groups, key=lambda x: (len(cohorts[x]) / groups[x], -x))
@@ -820,33 +862,13 @@ class _Context:
         else:
             k = room_count(n, c, rooms=rooms, target_size=target_size, min_size=self.min_size, max_size=self.max_size)
         slots = [[sum(1 for j in range(k) if (j + r) % c == x) for x in range(c)] for r in rows]
-        load = [[0] * c for _ in rows]
-        alike: Counter = Counter()
-        sequences: dict[int, list[int]] = {}
-        for p in sorted(ids, key=lambda p: (len(set(cases) - self.seen[p]), keys[p])):
-            seen = {cases.index(x) for x in self.seen[p] if x in cases}
-            unseen = [x for x in range(c) if x not in seen]
-            value = keys[p][0] if keys[p] else ""
-
-            def cost(i: int, x: int, seen=seen, value=value) -> float:
-                g = slots[i][x]
-                spread = (load[i][x] + 1) / g if g else 1000 + load[i][x]
-                lonely = -2000 if load[i][x] == 1 else 0  # keep company for someone with no other choice
-                return spread + lonely + (10**6 if x in seen else 0) + 0.1 * alike[i, x, value] / max(g, 1)
-
-            picks = _best_injection(len(rows), unseen if len(unseen) >= len(rows) else range(c), cost)
-            if picks is None:  # more rounds than cases left: repeat the least crowded
-                picks = [min(range(c), key=lambda x, i=i: cost(i, x)) for i in range(len(rows))]
-            sequences[p] = picks
-            for i, x in enumerate(picks):
-                load[i][x] += 1
-                alike[i, x, value] += 1
+        sequences = self.sequences(rows, slots)
         met = defaultdict(set, {p: set(q) for p, q in self.met.items()})
         result = []
         for i, r in enumerate(rows):
             cohorts: dict[int, list[int]] = {x: [p for p in ids if sequences[p][i] == x] for x in range(c)}
             for x in range(c):
-                if len(cohorts[x]) == 1:  # nobody alone: join another case, one not yet seen if possible
+                if len(cohorts[x]) == 1:  # still alone: join another case, one they do not meet otherwise if any
                     p = cohorts[x][0]
                     elsewhere = set(sequences[p]) | {cases.index(y) for y in self.seen[p] if y in cases}
                     target = min(
@@ -882,6 +904,42 @@ class _Context:
             _record(met, (part for _x, part in ordered))
             result.append(tuple(Room(j, cases[x], tuple(sorted(part))) for j, (x, part) in enumerate(ordered)))
         return result
+
+    def sequences(self, rows: list[int], slots: list[list[int]]) -> dict[int, list[int]]:
+        """Everyone's cases (indices) for the later rounds: unseen ones, filling the cases' rooms evenly.
+
+        People with the fewest cases left choose first; each takes the order that
+        keeps the people per room of every case lowest, preferring the rounds
+        planned before. Then anyone left alone on a case is given company by
+        swapping two rounds of their own sequence or of someone else's.
+        """
+        cases, keys, c = self.plan.cases, self.keys, len(self.plan.cases)
+        load = [[0] * c for _ in rows]
+        alike: Counter = Counter()
+        sequences: dict[int, list[int]] = {}
+        for p in sorted(self.ids, key=lambda p: (len(set(cases) - self.seen[p]), keys[p])):
+            seen = {cases.index(x) for x in self.seen[p] if x in cases}
+            unseen = [x for x in range(c) if x not in seen]
+            value = keys[p][0] if keys[p] else ""
+            planned = [
+                cases.index(room.case) if (room := self.plan.room_of(p, r)) and room.case in cases else -1 for r in rows
+            ]
+
+            def cost(i: int, x: int, seen=seen, value=value, planned=planned) -> float:
+                g = slots[i][x]
+                spread = (load[i][x] + 1) / g if g else 1000 + load[i][x]
+                keep = -0.01 if planned[i] == x else 0
+                return spread + keep + (10**6 if x in seen else 0) + 0.1 * alike[i, x, value] / max(g, 1)
+
+            picks = _best_injection(len(rows), unseen if len(unseen) >= len(rows) else range(c), cost)
+            if picks is None:  # more rounds than cases left: repeat the least crowded
+                picks = [min(range(c), key=lambda x, i=i: cost(i, x)) for i in range(len(rows))]
+            sequences[p] = picks
+            for i, x in enumerate(picks):
+                load[i][x] += 1
+                alike[i, x, value] += 1
+        _keep_company(sequences, load, {p: {cases.index(x) for x in self.seen[p] if x in cases} for p in self.ids})
+        return sequences
 
     def fixed_groups(self) -> list[tuple[Room, ...]]:
         """The later rounds with the groups kept: newcomers join, groups on one route are evened out or merged."""

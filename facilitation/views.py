@@ -66,6 +66,7 @@ def _js_strings() -> dict[str, str]:
         "closed": _("The workshop has ended. Thank you for taking part!"),
         "helpCalled": _("The facilitator has been called."),
         "helpComing": _("The facilitator is on the way."),
+        "roomCalls": _("Room %s calls for the facilitator."),
         "summarySaved": _("Summary saved at %s."),
         "summaryOffline": _("Not saved yet: no connection. Keep writing; it is saved when the connection returns."),
     }

@@ -35,6 +35,10 @@ def rotation_update(*, workshop: Workshop, data: dict) -> Rotation:
         setattr(rotation, name, value)
     rotation.full_clean()
     rotation.save()
+    rooms = Room.objects.filter(round__workshop=workshop)
+    rooms.filter(index__gte=len(rotation.room_links)).exclude(meeting_url="").update(meeting_url="")
+    for index, link in enumerate(rotation.room_links):
+        rooms.filter(index=index).update(meeting_url=link)
     return rotation
 
 
@@ -61,6 +65,20 @@ def _leader_ids(workshop: Workshop) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def _presenters_by_case(workshop: Workshop) -> dict[int, int]:
+    """Each case's presenter among the participants, recognised by the case's presenter e-mail."""
+    presenters = {
+        participant.email.lower(): participant.pk
+        for participant in Participant.objects.filter(workshop=workshop, role=Participant.Role.PRESENTER)
+        if participant.email
+    }
+    return {
+        case.pk: presenters[case.presenter_email.lower()]
+        for case in workshop.cases.all()
+        if case.presenter_email and case.presenter_email.lower() in presenters
+    }
 
 
 def _options(rotation: Rotation) -> dict:
@@ -112,13 +130,22 @@ def _store_rounds(workshop: Workshop, plan: planner.Plan, *, from_round: int = 0
     """Write rounds ``from_round`` onwards of ``plan``, replacing what was stored for them."""
     rotation = rotation_settings(workshop)
     leaders = planner.leaders_for(plan, _leader_ids(workshop), stay_with=rotation.leaders_stay)
+    links = rotation.room_links
+    # Rotating stations: a case's presenter stays at their station and leads it.
+    presenters = _presenters_by_case(workshop) if rotation.mode == Rotation.Mode.STATIONS else {}
     Round.objects.filter(workshop=workshop, number__gt=from_round).delete()
     stored = []
     for offset, rooms in enumerate(plan.rounds[from_round:]):
         number = from_round + offset + 1
         round_ = Round.objects.create(workshop=workshop, number=number)
         room_rows = Room.objects.bulk_create(
-            Room(round=round_, index=room.index, case_id=room.case, leader_id=leaders[number - 1][position])
+            Room(
+                round=round_,
+                index=room.index,
+                case_id=room.case,
+                leader_id=presenters.get(room.case) or leaders[number - 1][position],
+                meeting_url=links[room.index] if room.index < len(links) else "",
+            )
             for position, room in enumerate(rooms)
         )
         RoomMember.objects.bulk_create(

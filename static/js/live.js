@@ -691,6 +691,7 @@ function apply(event) {
       break;
     case "room.help":
       say(root.querySelector("[data-help-status]"), data.open ? strings.helpCalled : strings.helpComing);
+      if (data.open) say(root.querySelector("[data-overview-alert]"), strings.roomCalls.replace("%s", data.label));
       break;
     case "stats":
       updateStats(data);

@@ -109,6 +109,7 @@ def first_round_checks(base, new_page, fac, pages, people, leaders, assert_acces
     )
     leader.get_by_role("button", name="Call the facilitator").click()
     expect(leader.locator("[data-help-status]")).to_have_text("The facilitator has been called.")
+    expect(fac.get_by_role("alert").filter(has_text=f"Room {room.label} calls for the facilitator.")).to_be_visible()
     expect(fac.locator(f"#room-{room.pk}")).to_contain_text("Calls for the facilitator", timeout=5000)
     assert_accessible(leader, "group leader's console")
     fac.reload()
