@@ -15,6 +15,7 @@ urlpatterns = [
     path("", workshop_views.home, name="home"),
     path("", include("workshops.urls")),
     path("", include("facilitation.urls")),
+    path("", include("reports.urls")),
     path("account/", include("allauth.urls")),
     path("account/language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),

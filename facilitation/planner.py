@@ -54,6 +54,8 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Person:
+    """A participant to place; empty attributes are simply not mixed."""
+
     id: int
     organisation: str = ""
     department: str = ""
@@ -287,7 +289,17 @@ def _split(
     return rooms
 
 
-def _improve(rooms, room_of, conf, attr, partners, keys, weights, blocks, met) -> None:
+def _improve(
+    rooms: list[list[int]],
+    room_of: dict[int, int],
+    conf: dict[int, list[int]],
+    attr: list[list[Counter]],
+    partners: dict[int, list[int]],
+    keys: dict[int, tuple[str, ...]],
+    weights: list[int],
+    blocks: dict[str, list[int]],
+    met: dict[int, set[int]],
+) -> None:
     """Swap pairs of people between rooms while that lowers repeated meetings (then attribute clumping)."""
     g = len(rooms)
     cap = {v: -(-len(ps) // g) for v, ps in blocks.items()}
@@ -412,7 +424,11 @@ def _decompose(counts: list[list[int]], rng: random.Random) -> list[tuple[int, .
 
 
 def _deal_sequences(
-    first_rooms: list[list[int]], first_case: list[int], sequences: list[tuple[int, ...]], keys, rng
+    first_rooms: list[list[int]],
+    first_case: list[int],
+    sequences: list[tuple[int, ...]],
+    keys: dict[int, tuple[str, ...]],
+    rng: random.Random,
 ) -> dict[int, tuple[int, ...]]:
     """Give everyone a sequence starting with their round-0 case: roommates and look-alikes get different ones."""
     pool: dict[int, Counter] = defaultdict(Counter)
@@ -448,7 +464,10 @@ def _deal_sequences(
 # --- planning ------------------------------------------------------------------------------------
 
 
-def _prepare(people: Sequence[Person], cases: Sequence[int], mode: str, mix_by: Sequence[str]):
+def _prepare(
+    people: Sequence[Person], cases: Sequence[int], mode: str, mix_by: Sequence[str]
+) -> tuple[list[Person], tuple[int, ...], tuple[str, ...], dict[int, tuple[str, ...]]]:
+    """Check the input; people sorted by id, and everyone's mix attribute values."""
     if mode not in MODES:
         raise PlanError(f"Unknown mode {mode!r}; use 'A' or 'B'.")
     case_ids = tuple(cases)
@@ -481,7 +500,9 @@ def _repeats(slots_by_round: list[list[list[int]]]) -> int:
     return sum(times - 1 for times in together.values())
 
 
-def _slots(ids: list[int], sizes: list[int], c: int, *, keys, rng: random.Random, remix: bool) -> list[list[list[int]]]:
+def _slots(
+    ids: list[int], sizes: list[int], c: int, *, keys: dict[int, tuple[str, ...]], rng: random.Random, remix: bool
+) -> list[list[list[int]]]:
     """Members of every room slot in every round: round 0 split freely, later rounds as described above."""
     k = len(sizes)
     met: dict[int, set[int]] = defaultdict(set)
@@ -703,7 +724,10 @@ def remove_person(plan: Plan, person_id: int, *, from_round: int) -> Plan:
         ]
 
     for r in range(from_round, len(rounds)):
-        for lonely in [room for room in rounds[r] if len(room.members) == 1]:
+        for index in [room.index for room in rounds[r] if len(room.members) == 1]:
+            lonely = next(room for room in rounds[r] if room.index == index)
+            if len(lonely.members) != 1:  # someone moved in already
+                continue
             person = lonely.members[0]
             others = [room for room in rounds[r] if room.index != lonely.index and room.members]
             if not others:
