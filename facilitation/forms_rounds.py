@@ -71,7 +71,7 @@ class RotationForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "If each room has its own video meeting, one link per line in room order: A, B, C … "
-            "Leave empty when everyone uses the workshop's own link."
+            "For rotating stations, in the order of the cases. Leave empty when everyone uses the workshop's own link."
         ),
     )
 

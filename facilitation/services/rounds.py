@@ -35,10 +35,11 @@ def rotation_update(*, workshop: Workshop, data: dict) -> Rotation:
         setattr(rotation, name, value)
     rotation.full_clean()
     rotation.save()
-    rooms = Room.objects.filter(round__workshop=workshop)
-    rooms.filter(index__gte=len(rotation.room_links)).exclude(meeting_url="").update(meeting_url="")
-    for index, link in enumerate(rotation.room_links):
-        rooms.filter(index=index).update(meeting_url=link)
+    cases = tuple(workshop.cases.order_by("position", "pk").values_list("pk", flat=True))
+    for room in Room.objects.filter(round__workshop=workshop):
+        link = _link(rotation.room_links, planner.Room(room.index, room.case_id, ()), cases, rotation.mode)
+        if room.meeting_url != link:
+            Room.objects.filter(pk=room.pk).update(meeting_url=link)
     return rotation
 
 
@@ -111,6 +112,10 @@ def plan_from_db(workshop: Workshop) -> planner.Plan | None:
     rotation = rotation_settings(workshop)
     return planner.Plan(
         mode=rotation.mode,
+        remix=rotation.remix,
+        min_size=rotation.min_size,
+        max_size=rotation.max_size,
+        seed=rotation.seed,
         cases=tuple(workshop.cases.order_by("position", "pk").values_list("pk", flat=True)),
         rounds=tuple(
             tuple(
@@ -124,6 +129,12 @@ def plan_from_db(workshop: Workshop) -> planner.Plan | None:
             for round_ in rounds
         ),
     )
+
+
+def _link(links: list[str], room: planner.Room, cases: tuple[int, ...], mode: str) -> str:
+    """A room's video link: by room letter, or, for rotating stations, by the station's case."""
+    position = cases.index(room.case) if mode == Rotation.Mode.STATIONS and room.case in cases else room.index
+    return links[position] if position < len(links) else ""
 
 
 def _store_rounds(workshop: Workshop, plan: planner.Plan, *, from_round: int = 0) -> list[Round]:
@@ -144,7 +155,7 @@ def _store_rounds(workshop: Workshop, plan: planner.Plan, *, from_round: int = 0
                 index=room.index,
                 case_id=room.case,
                 leader_id=presenters.get(room.case) or leaders[number - 1][position],
-                meeting_url=links[room.index] if room.index < len(links) else "",
+                meeting_url=_link(links, room, plan.cases, rotation.mode),
             )
             for position, room in enumerate(rooms)
         )
