@@ -71,6 +71,26 @@ PARTICIPANTS = [
         Participant.Role.GROUP_LEADER,
     ),
 ]
+# Enough people for the small-group rounds to rotate: staff, residents and officials of two towns.
+S, R, E, A = (
+    Participant.RoleGroup.STAFF,
+    Participant.RoleGroup.RESIDENT,
+    Participant.RoleGroup.ELECTED_OFFICIAL,
+    Participant.RoleGroup.ASSOCIATION,
+)
+PARTICIPANTS += [
+    (name, f"{name.split()[0].lower()}@example.fi", group, department, Participant.Role.PARTICIPANT)
+    for name, group, department in [
+        ("Eero Erityisopettaja", S, "Sivistystoimi"),
+        ("Leena Lähihoitaja", S, "Sosiaali- ja terveystoimi"),
+        ("Matti Metsänreuna", R, ""),
+        ("Outi Omaishoitaja", R, ""),
+        ("Paavo Puheenjohtaja", A, ""),
+        ("Riikka Rehtori", S, "Sivistystoimi"),
+        ("Tuula Talousjohtaja", S, "Talous"),
+        ("Ville Varavaltuutettu", E, ""),
+    ]
+]
 
 
 def _account(email: str, name: str, **extra: object) -> User:
