@@ -50,6 +50,9 @@ chromium:
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gettext; }
+	@# LibreOffice Calc opens the exported workbooks in the export tests
+	@command -v soffice >/dev/null || { echo "Installing LibreOffice Calc for the export tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui; }
 
 lint: install-dev
 	$(BIN)/ruff check .

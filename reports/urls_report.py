@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from reports import views_report
+
+urlpatterns: list = [
+    path("w/<int:workshop_id>/report/", views_report.report, name="report"),
+    path("w/<int:workshop_id>/report/share/", views_report.report_share, name="report_share"),
+    path("r/<str:token>/", views_report.report_shared, name="report_shared"),
+]
