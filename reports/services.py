@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from reports.contributions import COLUMNS, contribution_rows
-from reports.models import Export
+from reports.models import Export, ReportShare
 from workshops.importing import looks_like_formula
 from workshops.models import Workshop
 
@@ -259,3 +259,21 @@ def contributions_csv(workshop: Workshop, *, language: str) -> Iterator[str]:
         yield "\ufeff" + writer.writerow([str(column.header) for column in COLUMNS])
         for row in contribution_rows(workshop):
             yield writer.writerow([csv_value(row[key]) for key in keys])
+
+
+# --- the report's share link ----------------------------------------------------------
+@transaction.atomic
+def report_share_set(*, workshop: Workshop, action: str) -> ReportShare:
+    """Switch the participants' link to the report on or off, or give it a new token (which also switches it on).
+
+    The first switch-on makes the token; an old link stops working at once after a renewal.
+    """
+    share = ReportShare.objects.select_for_update().filter(workshop=workshop).first()
+    if share is None:
+        share = ReportShare(workshop=workshop, token=secrets.token_urlsafe(24))
+    if action == "renew":
+        share.token = secrets.token_urlsafe(24)
+    share.enabled = action in {"on", "renew"}
+    share.changed_at = timezone.now()
+    share.save()
+    return share

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,29 +15,10 @@ from config.errors import bad_request
 from reports import charts
 from reports.models import ReportShare
 from reports.selectors import Report, report_is_open, report_share_of, shared_workshop, workshop_report
-from workshops.models import Workshop
+from reports.services import report_share_set
 from workshops.permissions import workshop_for_facilitator, workshop_for_organiser
 
 SHARE_ACTIONS = {"on", "off", "renew"}
-
-
-# --- writes ----------------------------------------------------------------------------
-# Kept beside its only view while reports/services.py is being written in parallel; it belongs there.
-@transaction.atomic
-def report_share_set(*, workshop: Workshop, action: str) -> ReportShare:
-    """Switch the participants' link to the report on or off, or give it a new token (which also switches it on).
-
-    The first switch-on makes the token; an old link stops working at once after a renewal.
-    """
-    share = ReportShare.objects.select_for_update().filter(workshop=workshop).first()
-    if share is None:
-        share = ReportShare(workshop=workshop, token=secrets.token_urlsafe(24))
-    if action == "renew":
-        share.token = secrets.token_urlsafe(24)
-    share.enabled = action in {"on", "renew"}
-    share.changed_at = timezone.now()
-    share.save()
-    return share
 
 
 # --- pages -----------------------------------------------------------------------------

@@ -8,18 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation.models import Phase
-from tests.accounts.factories import PASSWORD, FacilitatorFactory
+from tests.accounts.factories import FacilitatorFactory
+from tests.browser.helpers import sign_in_finnish as sign_in
 from tests.workshops.factories import CaseFactory, WorkshopFactory
 from workshops.models import Workshop
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, base, email):
-    page.goto(base + "/account/login/")
-    page.get_by_label("Sähköposti").fill(email)
-    page.get_by_label("Salasana").fill(PASSWORD)
-    page.get_by_role("button", name="Kirjaudu sisään").click()
 
 
 def named(action: str, title: str) -> re.Pattern:

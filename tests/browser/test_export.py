@@ -11,14 +11,11 @@ from playwright.sync_api import expect
 from reports import tasks
 from reports.models import Export
 from tests.accounts.factories import PASSWORD, FacilitatorFactory
+from tests.browser.helpers import in_english
 from tests.facilitation.factories import CommentFactory, PhaseFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_english(page, base):
-    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
 
 
 def test_facilitator_creates_follows_and_downloads_the_workbook(

@@ -10,15 +10,11 @@ from playwright.sync_api import expect
 from facilitation.models import LiveState
 from tests.accounts.factories import PASSWORD, FacilitatorFactory
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import in_english
 from tests.workshops.factories import WorkshopFactory
 from workshops.models import Participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_english(page, base):
-    """The flow is checked in English: these pages' translations come later."""
-    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
 
 
 def test_guest_joins_with_the_code_shown_on_the_join_screen(live_server, new_page, assert_accessible, settings):

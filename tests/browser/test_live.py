@@ -11,15 +11,12 @@ from playwright.sync_api import expect
 
 from facilitation.models import Comment
 from tests.accounts.factories import FacilitatorFactory
+from tests.browser.helpers import in_english
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.services import participant_issue_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WITHIN_A_SECOND = 1000  # ms
-
-
-def in_english(page, base):
-    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
 
 
 def signed_in(page, base, user):

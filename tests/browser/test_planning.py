@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.accounts.factories import PASSWORD, ContactPersonFactory, FacilitatorFactory
+from tests.accounts.factories import ContactPersonFactory, FacilitatorFactory
+from tests.browser.helpers import sign_in_finnish as sign_in
 from workshops.models import Participant, Workshop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def sign_in(page, base, email):
-    page.goto(base + "/account/login/")
-    page.get_by_label("Sähköposti").fill(email)
-    page.get_by_label("Salasana").fill(PASSWORD)
-    page.get_by_role("button", name="Kirjaudu sisään").click()
 
 
 def test_register_accept_cases_upload_invite_and_join(

@@ -10,27 +10,15 @@ from playwright.sync_api import expect
 from facilitation import services
 from facilitation.models import Phase, Room, Round
 from reports.models import Category, CommentCategory
-from tests.accounts.factories import PASSWORD, FacilitatorFactory
+from tests.accounts.factories import FacilitatorFactory
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import in_english, sign_in
 from tests.browser.test_live import outside_the_event_loop
 from tests.facilitation.conftest import viewer_of
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Workshop
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_english(page, base):
-    """The flow is checked in English: these pages' translations come later."""
-    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
-
-
-def sign_in(page, base, email):
-    page.goto(base + "/account/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def closed_workshop_with_results(facilitator) -> Workshop:

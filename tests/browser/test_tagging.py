@@ -11,24 +11,12 @@ from playwright.sync_api import expect
 from facilitation.models import Phase
 from reports.contributions import COLUMN_KEYS, COLUMNS, contribution_rows
 from reports.models import Category, CommentCategory
-from tests.accounts.factories import PASSWORD, FacilitatorFactory
+from tests.accounts.factories import FacilitatorFactory
+from tests.browser.helpers import in_english, sign_in
 from tests.facilitation.factories import CommentFactory, PhaseFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_english(page, base):
-    """The flow is checked in English: these pages' translations come later."""
-    page.context.add_cookies([{"name": "kehittamo_language", "value": "en", "url": base}])
-
-
-def sign_in(page, base, email):
-    page.goto(base + "/account/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def tagged(comment) -> set[str]:
