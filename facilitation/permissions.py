@@ -80,6 +80,19 @@ def live_viewer_for_scope(scope, workshop_id: int) -> LiveViewer | None:
         return None
 
 
+def in_room(viewer: LiveViewer, room) -> bool:
+    """Facilitators, the room's leader and its present members take part in a room's work."""
+    from facilitation.models import RoomMember
+
+    if viewer.is_staff:
+        return True
+    participant = viewer.participant
+    return participant is not None and (
+        room.leader_id == participant.pk
+        or RoomMember.objects.filter(room=room, participant=participant, left_at__isnull=True).exists()
+    )
+
+
 def require_live_facilitator(viewer: LiveViewer) -> None:
     """Running the workshop is the facilitator's job; anyone else who may see it gets 403."""
     if not viewer.is_facilitator:

@@ -127,7 +127,8 @@ def threads_for(viewer: LiveViewer, phase: Phase | None) -> list[Thread]:
 
 def live_page(viewer: LiveViewer, phase: Phase | None = None) -> LivePage:
     """Everything the live page shows: state, agenda, the current (or given) phase and its threads."""
-    live, _created = LiveState.objects.select_related("current_phase__case").get_or_create(workshop=viewer.workshop)
+    live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
+    live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
     shown = phase or live.current_phase
     if shown is not None:

@@ -26,7 +26,8 @@ from facilitation.services import LiveError
 from workshops.models import Workshop
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
+    """The page's script asks for JSON; a plain form post gets a page or a redirect."""
     return "application/json" in request.headers.get("Accept", "")
 
 
@@ -157,7 +158,7 @@ def events(request, workshop_id: int):
 
 def _error(request, viewer: LiveViewer, message: str, status: int = 400, **draft):
     """A refused write: JSON for the page's script; without it, the page again with the text kept."""
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"error": message}, status=status)
     messages.error(request, message)
     return _render_live(request, viewer, template="facilitation/live.html", status=status, draft=draft)
@@ -201,7 +202,7 @@ def comment_new(request, workshop_id: int):
         )
     except LiveError as error:
         return _error(request, viewer, str(error), thread=thread, text=text)
-    if _wants_json(request):
+    if wants_json(request):
         return _comment_json(request, viewer, comment, status=201 if created else 200)
     messages.success(request, _("Your comment was saved."))
     return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment.pk}")
@@ -213,7 +214,7 @@ def _comment_write(request, workshop_id: int, comment_id: int, action):
         comment = action(viewer)
     except LiveError as error:
         return _error(request, viewer, str(error), text=request.POST.get("text", ""))
-    if _wants_json(request):
+    if wants_json(request):
         return _comment_json(request, viewer, comment)
     return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment_id}")
 
@@ -257,7 +258,7 @@ def comment_react(request, workshop_id: int, comment_id: int):
         )
     except LiveError as error:
         return _error(request, viewer, str(error))
-    if _wants_json(request):
+    if wants_json(request):
         counts = {"agree": comment.agree_count, "good_point": comment.good_point_count}
         return JsonResponse({"id": comment.pk, "counts": counts, "mine": mine})
     return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment_id}")
@@ -349,11 +350,11 @@ def control_action(request, workshop_id: int, action: str):
     try:
         CONTROL_ACTIONS[action](request, viewer)
     except LiveError as error:
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
         return redirect(back, workshop_id=workshop_id)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True})
     if action == "close":
         messages.success(request, _("The workshop is closed. Thank you!"))
@@ -367,11 +368,11 @@ def _room_write(request, workshop_id: int, service, **arguments):
     try:
         room = service(viewer=viewer, **arguments)
     except LiveError as error:
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
         return redirect("facilitation:live", workshop_id=workshop_id)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"room": room.pk, "saved": timezone.localtime(timezone.now()).strftime("%H:%M:%S")})
     return redirect("facilitation:live", workshop_id=workshop_id)
 

@@ -14,12 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from facilitation import selectors_rounds, services
 from facilitation.forms_rounds import RotationForm
 from facilitation.models import Room
+from facilitation.views import wants_json
 from workshops.models import Participant, Workshop
 from workshops.permissions import workshop_for_facilitator
-
-
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _to_rounds(workshop: Workshop, number: int | None = None):
@@ -128,12 +125,12 @@ def rounds_move(request, workshop_id: int):
             raise services.LiveError(_("Choose a person of this workshop and a room to move them to."))
         services.member_move(workshop=workshop, participant=participant, number=number, room_index=index)
     except services.LiveError as error:
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
         return _to_rounds(workshop, number)
     text = _("Moved %(name)s to room %(room)s.") % {"name": participant.name, "room": Room(index=index).label}
-    if _wants_json(request):
+    if wants_json(request):
         pairs = selectors_rounds.repeated_pairs_by_round(workshop)
         return JsonResponse({"ok": True, "message": text, "repeated_pairs": pairs})
     messages.success(request, text)

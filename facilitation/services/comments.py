@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilitation import realtime
-from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Reaction, Room, RoomMember
-from facilitation.permissions import LiveViewer
+from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Reaction, Room
+from facilitation.permissions import LiveViewer, in_room
 from facilitation.services.common import (
     LiveError,
     _require_live,
@@ -65,14 +65,7 @@ def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
     room = Room.objects.select_related("round").filter(pk=room_id, round__workshop=viewer.workshop).first()
     if room is None or room.round.started_at is None:
         raise LiveError(_("This room is not open."))
-    if viewer.is_staff:
-        return room
-    participant = viewer.participant
-    belongs = participant is not None and (
-        room.leader_id == participant.pk
-        or RoomMember.objects.filter(room=room, participant=participant, left_at__isnull=True).exists()
-    )
-    if not belongs:
+    if not in_room(viewer, room):
         raise LiveError(_("You are in another room in this round."))
     return room
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from facilitation import planner, realtime
 from facilitation.models import Event, Room, RoomMember, Rotation, Round
-from facilitation.permissions import LiveViewer
+from facilitation.permissions import LiveViewer, in_room
 from facilitation.services.common import LiveError, _require_live
 from facilitation.services.live import timer_start
 from workshops.models import Participant, Workshop
@@ -350,26 +350,27 @@ def room_summary_save(*, viewer: LiveViewer, room_id: int, text: str) -> Room:
     return room
 
 
-@transaction.atomic
-def room_help_request(*, viewer: LiveViewer, room_id: int) -> Room:
-    """Someone in the room calls the facilitator; the facilitators' overview shows it at once (``room.help``)."""
-    room = _room_of_workshop(viewer, room_id)
-    is_member = (
-        viewer.participant is not None
-        and RoomMember.objects.filter(room=room, participant=viewer.participant, left_at__isnull=True).exists()
-    )
-    if not (viewer.is_staff or _leads(viewer, room) or is_member):
-        raise LiveError(_("You are in another room in this round."))
-    room.help_requested_at = timezone.now()
+def _set_help(room: Room, requested_at) -> Room:
+    """Record (or clear) a call for the facilitator and tell the room and the facilitators (``room.help``)."""
+    room.help_requested_at = requested_at
     room.save(update_fields=["help_requested_at"])
     realtime.publish(
         workshop_id=room.round.workshop_id,
         kind="room.help",
-        payload={"room": room.pk, "label": room.label, "round": room.round.number, "open": True},
+        payload={"room": room.pk, "label": room.label, "round": room.round.number, "open": requested_at is not None},
         audience=Event.Audience.ROOM,
         room_id=room.pk,
     )
     return room
+
+
+@transaction.atomic
+def room_help_request(*, viewer: LiveViewer, room_id: int) -> Room:
+    """Someone in the room calls the facilitator; the facilitators' overview shows it at once (``room.help``)."""
+    room = _room_of_workshop(viewer, room_id)
+    if not in_room(viewer, room):
+        raise LiveError(_("You are in another room in this round."))
+    return _set_help(room, timezone.now())
 
 
 @transaction.atomic
@@ -378,16 +379,7 @@ def room_help_clear(*, viewer: LiveViewer, room_id: int) -> Room:
     room = _room_of_workshop(viewer, room_id)
     if not viewer.is_staff:
         raise LiveError(_("Only a facilitator can answer a call."))
-    room.help_requested_at = None
-    room.save(update_fields=["help_requested_at"])
-    realtime.publish(
-        workshop_id=room.round.workshop_id,
-        kind="room.help",
-        payload={"room": room.pk, "label": room.label, "round": room.round.number, "open": False},
-        audience=Event.Audience.ROOM,
-        room_id=room.pk,
-    )
-    return room
+    return _set_help(room, None)
 
 
 @transaction.atomic
