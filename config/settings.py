@@ -97,8 +97,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    # Under Daphne every request runs in a thread of its own, and a persistent connection per thread is
+    # never reused or closed (Django ticket #33497): 50 voters used up PostgreSQL's 100 connections. A
+    # pool per process shares a bounded number of connections instead (CONN_MAX_AGE must stay 0 with it).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before handing it out
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": 10,
+    }
 else:
     DATABASES = {
         "default": {
@@ -112,15 +123,25 @@ else:
             },
         }
     }
+# Requests one server process runs at once (config.limits); the others wait. Fewer than the pool's
+# connections, so WebSocket consumers always find one.
+KEHITTAMO_HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", "0")) or max(2, DATABASE_POOL_SIZE - 4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ---------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # redis-py's asyncio pool refuses a 101st simultaneous command; a thousand sockets closing
+            # at once each discard their groups, so allow many more (Redis itself takes 10,000 clients).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     CACHES = {

@@ -7,13 +7,25 @@ disconnect, never in the event handler that runs once per connected client.
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connections
 
 from facilitation import realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 
 REFUSED = 4403
+
+
+def database_sync_to_async(func):
+    """Run the consumer's database work in the worker threads, not all consumers' in one shared thread.
+
+    The default (thread-sensitive) queues every socket's connect, heartbeat and leave behind one
+    thread; while the request threads are busy, connects then wait past the server's handshake
+    timeout. These functions share no thread-bound state, so they may run side by side.
+    """
+    # SQLite takes one writer at a time anyway, and the tests' in-memory SQLite is one connection's.
+    return _database_sync_to_async(func, thread_sensitive=connections["default"].vendor == "sqlite")
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):

@@ -7,10 +7,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from facilitation.models import Phase, Prompt
+from facilitation.services.agenda import IDEA_OPTIONS
 from workshops.forms import FormulaSafeMixin, refuse_formula
 from workshops.models import Workshop
 
 MAX_PROMPTS = 10
+
 PROMPT_MAX_LENGTH = Prompt._meta.get_field("text").max_length
 
 
@@ -35,11 +37,26 @@ class PhaseForm(FormulaSafeMixin, forms.ModelForm):
 
     class Meta:
         model = Phase
-        fields = ["kind", "title", "duration_minutes", "case", "instructions", "private_first"]
+        fields = [
+            "kind",
+            "title",
+            "duration_minutes",
+            "case",
+            "instructions",
+            "private_first",
+            *IDEA_OPTIONS,
+        ]
         widgets = {"instructions": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
             "case": _("Needed for a case presentation; a reflection may also be about one case."),
             "instructions": _("Shown to everyone while the phase runs."),
+            "idea_max_length": _("Idea collection: how long one idea may be."),
+            "ideas_public": _("Idea collection: off means each participant sees only their own ideas."),
+            "offers_to_run": _("Idea collection: for pop-up sessions, an idea can say “I can run this”."),
+            "idea_source": _("Prioritisation: the idea collection to prioritise; empty means the nearest one before."),
+            "voting": _("Prioritisation: pairwise duels suit many ideas; dots and ratings suit a short list."),
+            "min_appearances": _("Prioritisation: an idea is ranked once it has been compared this many times."),
+            "dots_per_person": _("Prioritisation with dots: how many dots each person (or each team member) has."),
         }
 
     def __init__(self, *args, workshop: Workshop, **kwargs):
@@ -53,6 +70,13 @@ class PhaseForm(FormulaSafeMixin, forms.ModelForm):
         case.queryset = workshop.cases.order_by("position", "id")
         case.empty_label = _("— no case —")
         case.error_messages["invalid_choice"] = _("Choose one of this workshop's cases.")
+        for name in IDEA_OPTIONS:
+            # Only idea collection and prioritisation use these; an empty one keeps its default.
+            self.fields[name].required = False
+        source = self.fields["idea_source"]
+        source.queryset = workshop.phases.filter(kind=Phase.Kind.IDEAS).order_by("position", "id")
+        source.empty_label = _("— the nearest idea collection before this phase —")
+        source.error_messages["invalid_choice"] = _("Choose one of this workshop's idea collections.")
         if self.instance.pk and not self.is_bound:
             self.initial["prompts"] = "\n".join(prompt.text for prompt in self.instance.prompts.all())
 
@@ -87,6 +111,9 @@ class PhaseForm(FormulaSafeMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("idea_max_length", "voting", "min_appearances", "dots_per_person"):
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                cleaned[name] = Phase._meta.get_field(name).default
         case = cleaned.get("case")
         if case is not None and case.workshop_id != self.workshop.pk:
             self.add_error("case", _("Choose one of this workshop's cases."))

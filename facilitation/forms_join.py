@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from facilitation.models import LiveState
-from facilitation.services import join_code_normalise, live_for_join_code
+from facilitation.services import TEAM_SIZE_MAX, join_code_normalise, live_for_join_code
 from workshops.forms import refuse_formula
 
 NAME_MAX_LENGTH = 80
@@ -45,6 +45,21 @@ class JoinCodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name", "maxlength": str(NAME_MAX_LENGTH)}),
     )
 
+    team_size = forms.IntegerField(
+        label=_("How many people are on this screen?"),
+        help_text=_("Joining as a team on one device? Say how many you are. Otherwise leave it at 1."),
+        required=False,
+        initial=1,
+        min_value=1,
+        max_value=TEAM_SIZE_MAX,
+        error_messages={
+            "invalid": _("Give the number of people as a whole number from 1 to 50."),
+            "min_value": _("Give the number of people as a whole number from 1 to 50."),
+            "max_value": _("Give the number of people as a whole number from 1 to 50."),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
+    )
+
     def __init__(self, *args, joined_already: Callable[[int], bool] = lambda workshop_id: False, **kwargs):
         super().__init__(*args, **kwargs)
         self.joined_already = joined_already
@@ -73,3 +88,6 @@ class JoinCodeForm(forms.Form):
         if len(name) > NAME_MAX_LENGTH:
             raise forms.ValidationError(_("Keep the name under 80 characters."))
         return refuse_formula(name)
+
+    def clean_team_size(self) -> int:
+        return self.cleaned_data.get("team_size") or 1

@@ -13,6 +13,7 @@ from facilitation.models import (
     PRESENCE_WINDOW,
     Comment,
     Event,
+    Idea,
     LiveState,
     Phase,
     Presence,
@@ -25,9 +26,13 @@ from facilitation.models import (
 )
 from facilitation.permissions import LiveViewer
 from facilitation.realtime import event_for_client
+from facilitation.selectors_feedback import survey_view
+from facilitation.selectors_ideas import ideas_view
+from facilitation.selectors_voting import voting_view
 
 EVENTS_PAGE = 500
 COMMENT_EVENT_KINDS = {"comment.created", "comment.edited", "comment.shown", "reaction"}
+IDEA_EVENT_KINDS = {"idea.created", "idea.edited", "idea.shown"}
 
 
 @dataclass
@@ -49,6 +54,9 @@ class LivePage:
     threads: list[Thread]
     rounds: object | None = None  # RoundView in the small-group rounds phase
     summaries: list | None = None  # the groups' summaries by case, at the wrap-up
+    ideas: object | None = None  # selectors_ideas.IdeasView in an idea collection
+    voting: object | None = None  # selectors_voting.VotingView in a prioritisation
+    survey: object | None = None  # selectors_feedback.SurveyView in the feedback phase
 
 
 def _own(viewer: LiveViewer) -> Q:
@@ -138,6 +146,12 @@ def live_page(viewer: LiveViewer, phase: Phase | None = None) -> LivePage:
         page.rounds = round_view(viewer, shown)
     elif shown is not None and shown.kind == Phase.Kind.WRAP_UP:
         page.summaries = summaries_by_case(viewer.workshop)
+    elif shown is not None and shown.kind == Phase.Kind.IDEAS:
+        page.ideas = ideas_view(viewer, shown)
+    elif shown is not None and shown.kind == Phase.Kind.PRIORITISATION:
+        page.voting = voting_view(viewer, shown)
+    elif shown is not None and shown.kind == Phase.Kind.FEEDBACK:
+        page.survey = survey_view(viewer)
     return page
 
 
@@ -182,10 +196,27 @@ def _audience(viewer: LiveViewer) -> Q:
     return audience
 
 
+def _withdrawn(viewer: LiveViewer, rows: list[dict], kinds: set[str], model) -> set[int]:
+    """Ids of the comments or ideas in ``rows`` whose content this viewer may no longer receive."""
+    ids = {row["payload"].get("id") for row in rows if row["kind"] in kinds}
+    if not ids:
+        return set()
+    if model is Comment:
+        gone = Q(deleted_at__isnull=False)
+        if not viewer.is_staff:
+            gone |= Q(hidden_at__isnull=False)
+    else:
+        if viewer.is_staff:
+            return set()
+        gone = Q(hidden_at__isnull=False) | Q(merged_into__isnull=False)
+    return set(model.objects.filter(gone, pk__in=ids).values_list("pk", flat=True))
+
+
 def events_after(viewer: LiveViewer, after_id: int) -> tuple[list[dict], bool]:
     """The events this viewer may receive after ``after_id``, and whether more are waiting.
 
-    Content of comments hidden since (for non-facilitators) or deleted since is left out.
+    Content of comments hidden since (for non-facilitators) or deleted since is left out, and of ideas
+    hidden or merged since (for non-facilitators).
     """
     rows = list(
         Event.objects.filter(_audience(viewer), workshop=viewer.workshop, id__gt=after_id)
@@ -194,17 +225,13 @@ def events_after(viewer: LiveViewer, after_id: int) -> tuple[list[dict], bool]:
     )
     more = len(rows) > EVENTS_PAGE
     rows = rows[:EVENTS_PAGE]
-    comment_ids = {row["payload"].get("id") for row in rows if row["kind"] in COMMENT_EVENT_KINDS}
-    withdrawn: set[int] = set()
-    if comment_ids:
-        gone = (
-            Q(deleted_at__isnull=False) if viewer.is_staff else Q(deleted_at__isnull=False) | Q(hidden_at__isnull=False)
-        )
-        withdrawn = set(Comment.objects.filter(gone, pk__in=comment_ids).values_list("pk", flat=True))
+    withdrawn = _withdrawn(viewer, rows, COMMENT_EVENT_KINDS, Comment)
+    withdrawn_ideas = _withdrawn(viewer, rows, IDEA_EVENT_KINDS, Idea)
     events = [
         event_for_client({"id": row["id"], "kind": row["kind"], "data": row["payload"]}, viewer.language)
         for row in rows
         if not (row["kind"] in COMMENT_EVENT_KINDS and row["payload"].get("id") in withdrawn)
+        and not (row["kind"] in IDEA_EVENT_KINDS and row["payload"].get("id") in withdrawn_ideas)
     ]
     return events, more
 

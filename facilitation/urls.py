@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from facilitation import urls_agenda, urls_join, urls_rounds, views
+from facilitation import (
+    urls_agenda,
+    urls_bigscreen,
+    urls_feedback,
+    urls_ideas,
+    urls_join,
+    urls_rounds,
+    urls_voting,
+    views,
+)
 
 app_name = "facilitation"
 
@@ -25,4 +34,8 @@ urlpatterns = [
     *urls_agenda.urlpatterns,
     *urls_join.urlpatterns,
     *urls_rounds.urlpatterns,
+    *urls_ideas.urlpatterns,
+    *urls_voting.urlpatterns,
+    *urls_feedback.urlpatterns,
+    *urls_bigscreen.urlpatterns,
 ]

@@ -25,6 +25,8 @@ from facilitation.permissions import LiveViewer, live_viewer, require_live_facil
 from facilitation.services import LiveError
 from workshops.models import Workshop
 
+CHECKED = {"on", "1", "true"}  # what a ticked checkbox posts, with or without the page's script
+
 
 def wants_json(request) -> bool:
     """The page's script asks for JSON; a plain form post gets a page or a redirect."""
@@ -195,7 +197,7 @@ def comment_new(request, workshop_id: int):
             prompt_id=_int_or_none(request.POST.get("prompt")),
             parent_id=_int_or_none(request.POST.get("parent")),
             text=text,
-            anonymous=request.POST.get("anonymous") in {"on", "1", "true"},
+            anonymous=request.POST.get("anonymous") in CHECKED,
             client_id=client_id,
             language=getattr(request, "LANGUAGE_CODE", "fi"),
             room_id=_int_or_none(request.POST.get("room")),

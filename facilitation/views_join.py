@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import bad_request, too_many_requests
 from facilitation.forms_join import JoinCodeForm
-from facilitation.services import LiveError, join_code_set, live_for_join_code, live_state, participant_join_by_code
+from facilitation.services import (
+    LiveError,
+    join_code_set,
+    live_for_join_code,
+    live_state,
+    participant_join_by_code,
+    participant_team_size_set,
+)
 from workshops.guests import guest_login, guest_participant_id
 from workshops.models import Participant
 from workshops.permissions import workshop_for_facilitator
@@ -74,7 +82,10 @@ def join_code(request, code: str = ""):
             if form.is_member:
                 return redirect("workshops:lobby", workshop_id=live.workshop_id)
             try:
-                participant = participant_join_by_code(live=live, name=form.cleaned_data["name"])
+                with transaction.atomic():
+                    participant = participant_join_by_code(live=live, name=form.cleaned_data["name"])
+                    if form.cleaned_data["team_size"] > 1:
+                        participant_team_size_set(participant=participant, size=form.cleaned_data["team_size"])
             except LiveError as error:
                 form.add_error("name", str(error))
             else:

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from facilitation.models import Comment, Reaction, Room
 from facilitation.selectors import summaries_by_case
 from reports.models import Category, CommentCategory, ReportShare
+from reports.selectors_feedback import feedback_report
+from reports.selectors_ideas import idea_report
 from workshops.models import Case, Participant, Workshop
 
 HELSINKI = ZoneInfo(settings.TIME_ZONE)
@@ -71,6 +73,8 @@ class Report:
     timeline: list[Bar]
     timeline_from: datetime | None = None
     timeline_to: datetime | None = None
+    ideas: list = field(default_factory=list)  # reports.selectors_ideas.idea_report: one entry per idea question
+    feedback: object | None = None  # reports.selectors_feedback.feedback_report
 
     @property
     def has_rounds(self) -> bool:
@@ -257,6 +261,8 @@ def workshop_report(workshop: Workshop) -> Report:
         timeline=timeline,
         timeline_from=timeline_from,
         timeline_to=timeline_to,
+        ideas=idea_report(workshop),
+        feedback=feedback_report(workshop),
     )
 
 

@@ -308,6 +308,10 @@ def build_workbook(workshop, path: str | Path, *, language: str, progress: Progr
     Reads the rows in chunks through ``reports.contributions`` and reports the
     running total of rows to ``progress`` every 500 rows and once at the end.
     """
+    # The idea and feedback sheets use this module's cell helpers, so they are imported here.
+    from reports.sheet_feedback import write_feedback_sheet
+    from reports.sheet_ideas import write_ideas_sheet
+
     with translation.override(language):
         workbook = new_workbook()
         taken: set[str] = set()
@@ -315,6 +319,8 @@ def build_workbook(workshop, path: str | Path, *, language: str, progress: Progr
         main_title = sheet_title(_("All contributions"), taken, "Contributions")
         categories_title = sheet_title(_("Categories"), taken, "Categories")
         participation_title = sheet_title(_("Participation"), taken, "Participation")
+        ideas_title = sheet_title(_("Ideas"), taken, "Ideas")
+        feedback_title = sheet_title(_("Feedback"), taken, "Feedback")
         cases = list(workshop.cases.order_by("position", "pk"))
         case_titles = [
             sheet_title(case.title, taken, _("Case %(number)d") % {"number": n}) for n, case in enumerate(cases, 1)
@@ -340,6 +346,8 @@ def build_workbook(workshop, path: str | Path, *, language: str, progress: Progr
             written += count
         _write_categories(workbook, categories_title, categories)
         _write_participation(workbook, participation_title, workshop, case_rows)
+        write_ideas_sheet(workbook, ideas_title, workshop)
+        write_feedback_sheet(workbook, feedback_title, workshop)
         workbook.save(str(path))
     if progress is not None:
         progress(written)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -175,6 +176,10 @@ class Participant(models.Model):
     first_joined_at = models.DateTimeField(_("first joined"), null=True, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A school's team may follow a live stream on one shared screen: "we are a team of N".
+    team_size = models.PositiveSmallIntegerField(
+        _("people on this screen"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
 
     class Meta:
         verbose_name = _("participant")
@@ -215,3 +220,41 @@ class InvitationBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workshop_id}: {self.sent + self.failed}/{self.total}"
+
+
+class WorkshopTemplate(models.Model):
+    """A reusable workshop plan saved by a facilitator: agenda, prompts, timings, room and survey settings.
+
+    ``data`` is the same document a template file holds (see ``workshops.methods``),
+    so saving, sharing, exporting and importing all go through one format.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="workshop_templates",
+    )
+    shared = models.BooleanField(
+        _("share with my organisation"),
+        default=False,
+        help_text=_("Everyone who runs workshops in your organisation can use it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="workshop_templates"
+    )
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("workshop template")
+        verbose_name_plural = _("workshop templates")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

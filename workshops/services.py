@@ -296,6 +296,40 @@ def workshop_decline(*, workshop: Workshop, by: User, reason: str) -> Workshop:
     return workshop
 
 
+@transaction.atomic
+def workshop_create_direct(
+    *,
+    registration: dict,
+    starts_at: datetime,
+    duration_minutes: int,
+    meeting_url: str = "",
+    language: str | None = None,
+    template=None,
+) -> Workshop:
+    """A facilitator's one-step workshop: registered and accepted at once (mails after commit).
+
+    ``registration`` holds ``workshop_register``'s arguments. With ``template``
+    (a ``selectors_templates.TemplateEntry``) the agenda, room settings and
+    survey are made from it in the same transaction, so a template that cannot
+    be applied leaves no workshop behind.
+    """
+    from workshops.services_templates import template_apply
+
+    user = registration["user"]
+    workshop = workshop_register(**registration)
+    workshop = workshop_accept(
+        workshop=workshop,
+        by=user,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        meeting_url=meeting_url,
+        language=language,
+    )
+    if template is not None:
+        template_apply(workshop=workshop, template=template)
+    return workshop
+
+
 def workshop_update(*, workshop: Workshop, data: dict[str, object]) -> Workshop:
     """Save edited fields of a workshop (validated by the caller's form, checked again here)."""
     for name, value in data.items():

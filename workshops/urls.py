@@ -4,6 +4,7 @@ from django.urls import path
 
 from workshops import views
 from workshops import views_planning as planning
+from workshops import views_templates as methods
 
 app_name = "workshops"
 
@@ -42,4 +43,11 @@ urlpatterns = [
     path("w/<int:workshop_id>/invitations/", planning.invitations, name="invitations"),
     path("w/<int:workshop_id>/invitations/send/", planning.invitations_send, name="invitations_send"),
     path("w/<int:workshop_id>/invitations/progress/", planning.invitations_progress, name="invitations_progress"),
+    # the method library
+    path("methods/", methods.library, name="template_library"),
+    path("methods/import/", methods.import_file, name="template_import"),
+    path("methods/<slug:key>/export/", methods.export, name="template_export"),
+    path("methods/<int:template_id>/delete/", methods.delete, name="template_delete"),
+    path("w/<int:workshop_id>/save-as-template/", methods.save, name="template_save"),
+    path("w/<int:workshop_id>/apply-template/", methods.apply, name="template_apply"),
 ]

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from facilitation.selectors_feedback import lobby_feedback
 from workshops import selectors
 from workshops.guests import guest_login, guest_participant_ids
 from workshops.permissions import workshop_for_viewer
@@ -37,4 +38,5 @@ def lobby(request, workshop_id: int):
     access = workshop_for_viewer(request, workshop_id)
     if access.workshop.status == access.workshop.Status.LIVE:
         return redirect("facilitation:live", workshop_id=workshop_id)
-    return render(request, "workshops/lobby.html", {"access": access, "workshop": access.workshop})
+    context = {"access": access, "workshop": access.workshop, "feedback": lobby_feedback(request, access)}
+    return render(request, "workshops/lobby.html", context)

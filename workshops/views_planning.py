@@ -22,6 +22,8 @@ from workshops.forms import (
     RegistrationForm,
     WorkshopEditForm,
 )
+from workshops.forms_templates import StartFromTemplateForm
+from workshops.methods.document import TemplateError, per_case_notice
 from workshops.models import Case, Participant, Workshop
 from workshops.permissions import (
     require_facilitator,
@@ -78,16 +80,41 @@ def register(request):
 
 @login_required
 def create_direct(request):
-    """A facilitator creates an accepted workshop in one step."""
+    """A facilitator creates an accepted workshop in one step, optionally starting from a template."""
     require_facilitator(request.user)
     form = RegistrationForm(request.POST or None, user=request.user, initial={"language": request.LANGUAGE_CODE})
     planning = PlanningForm(request.POST or None, initial={"language": request.LANGUAGE_CODE}, prefix="plan")
-    if request.method == "POST" and form.is_valid() and planning.is_valid():
-        workshop = services.workshop_register(**_registration_kwargs(form, request.user))
-        _accept(workshop, planning, request.user)
-        messages.success(request, _("The workshop was created."))
-        return redirect("workshops:manage", workshop_id=workshop.pk)
-    return render(request, "workshops/create_direct.html", {"form": form, "planning": planning})
+    start = StartFromTemplateForm(
+        request.POST or None, user=request.user, prefix="tpl", initial={"template": request.GET.get("template", "")}
+    )
+    valid = [form.is_valid(), planning.is_valid(), start.is_valid()]  # every form shows its errors at once
+    if request.method == "POST" and all(valid):
+        template = start.cleaned_data["template"]
+        data = planning.cleaned_data
+        try:
+            workshop = services.workshop_create_direct(
+                registration=_registration_kwargs(form, request.user),
+                starts_at=planning.starts_at(),
+                duration_minutes=data["duration_minutes"],
+                meeting_url=data["meeting_url"],
+                language=data["language"],
+                template=template,
+            )
+        except TemplateError as error:
+            start.add_error("template", str(error))
+        else:
+            messages.success(request, _("The workshop was created."))
+            if template is not None:
+                notice = per_case_notice(template.document(), case_count=0)
+                messages.info(
+                    request,
+                    " ".join(
+                        filter(None, [_("The agenda was made from “%(name)s”.") % {"name": template.name}, notice])
+                    ),
+                )
+            return redirect("workshops:manage", workshop_id=workshop.pk)
+    context = {"form": form, "planning": planning, "start": start}
+    return render(request, "workshops/create_direct.html", context)
 
 
 @login_required

@@ -8,6 +8,10 @@ their language. The modules split the writes by subject; callers import from
 
 from __future__ import annotations
 
+# Ideas, voting and feedback list their services in their own ``__all__``.
+from facilitation.services import feedback as _feedback
+from facilitation.services import ideas as _ideas
+from facilitation.services import voting as _voting
 from facilitation.services.agenda import (
     REFLECTION_PROMPTS,
     agenda_create_default,
@@ -32,6 +36,8 @@ from facilitation.services.common import (
     LiveError,
     live_state,
 )
+from facilitation.services.feedback import *  # noqa: F403
+from facilitation.services.ideas import *  # noqa: F403
 from facilitation.services.live import (
     broadcast_send,
     join_code_normalise,
@@ -74,6 +80,7 @@ from facilitation.services.rounds import (
     rounds_plan,
     rounds_rebalance,
 )
+from facilitation.services.voting import *  # noqa: F403
 
 __all__ = [
     "JOIN_CODE_ALPHABET",
@@ -131,3 +138,4 @@ __all__ = [
     "workshop_forget_live_links",
     "writers_count",
 ]
+__all__ += _feedback.__all__ + _ideas.__all__ + _voting.__all__

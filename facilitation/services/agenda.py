@@ -14,6 +14,17 @@ from facilitation.services.common import (
 )
 from workshops.models import Case, Workshop
 
+# Settings only idea collection and prioritisation phases use (the phase form's extra fields).
+IDEA_OPTIONS = (
+    "idea_max_length",
+    "ideas_public",
+    "offers_to_run",
+    "idea_source",
+    "voting",
+    "min_appearances",
+    "dots_per_person",
+)
+
 REFLECTION_PROMPTS = [
     gettext_lazy("What did I learn?"),
     gettext_lazy("What could be useful in my own work?"),
@@ -71,10 +82,14 @@ def phase_create(
     case: Case | None = None,
     private_first: bool = False,
     prompts: list[str] | None = None,
+    **options,
 ) -> Phase:
-    """Add a phase at the end of the agenda."""
+    """Add a phase at the end of the agenda; ``options`` are the idea and voting settings (``IDEA_OPTIONS``)."""
+    unknown = set(options) - set(IDEA_OPTIONS)
+    if unknown:
+        raise TypeError(f"phase_create() got unexpected settings: {sorted(unknown)}")
     last = Phase.objects.filter(workshop=workshop).aggregate(last=Max("position"))["last"] or 0
-    phase = Phase.objects.create(
+    phase = Phase(
         workshop=workshop,
         position=last + 1,
         kind=kind,
@@ -83,7 +98,10 @@ def phase_create(
         instructions=instructions,
         case=case,
         private_first=private_first,
+        **options,
     )
+    phase.full_clean(exclude=["workshop", "case", "idea_source"])
+    phase.save()
     _set_prompts(phase, prompts or [])
     return phase
 
@@ -103,7 +121,7 @@ def phase_update(*, phase: Phase, data: dict, prompts: list[str] | None = None) 
 @transaction.atomic
 def phase_delete(*, phase: Phase) -> None:
     """Remove a phase nobody has written in and that is not running now."""
-    if phase.comments.exists():
+    if phase.comments.exists() or phase.ideas.exists():
         raise LiveError(_("People have already written in this phase, so it cannot be removed."))
     if LiveState.objects.filter(current_phase=phase).exists():
         raise LiveError(_("This phase is running now; move to another phase first."))

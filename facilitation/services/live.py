@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilitation import realtime
-from facilitation.models import Comment, Event, LiveState, Phase, Presence
+from facilitation.models import Ballot, Comment, Duel, Event, Idea, LiveState, Phase, Presence
 from facilitation.services.agenda import agenda_create_default
 from facilitation.services.common import (
     JOIN_CODE_ALPHABET,
@@ -215,8 +215,12 @@ def live_close(*, workshop: Workshop, by) -> Workshop:
 
 
 def workshop_forget_live_links(*, workshop_id: int) -> None:
-    """Run when a workshop closes: remove who wrote each anonymous comment, the event log and presence."""
+    """Run when a workshop closes: forget who wrote anonymous comments and ideas, who voted how, events, presence."""
     Comment.objects.filter(workshop_id=workshop_id, anonymous=True).update(author_participant=None, author_user=None)
+    Idea.objects.filter(workshop_id=workshop_id, anonymous=True).update(author_participant=None, author_user=None)
+    Duel.objects.filter(phase__workshop_id=workshop_id, choice="").delete()
+    Duel.objects.filter(phase__workshop_id=workshop_id).update(voter_participant=None, voter_user=None)
+    Ballot.objects.filter(phase__workshop_id=workshop_id).update(voter_participant=None, voter_user=None)
     Event.objects.filter(workshop_id=workshop_id).delete()
     Presence.objects.filter(workshop_id=workshop_id).delete()
     LiveState.objects.filter(pk=workshop_id).update(timer_deadline=None, timer_remaining=None, broadcast_text="")

@@ -75,6 +75,9 @@ function say(element, text, isError = false) {
   element.classList.toggle("error-text", isError);
 }
 
+// Feature modules loaded after this one use these instead of their own copies.
+window.KehittamoLive = { root, strings, post, fragment, say, announce, actionOf, preserveTyping, reloadPanel, newId };
+
 // --- who wrote what on this device -------------------------------------------------------------
 const own = new Set(load("own", []).map(String));
 const reacted = load("reacted", {});
@@ -366,7 +369,8 @@ function submitComposer(form) {
 // --- placing comments -----------------------------------------------------------------------
 function placeComment(data) {
   if (!data.html) return;
-  const existing = document.getElementById(`comment-${data.id}`);
+  // Ideas use the same composer and outbox; their elements are called "idea-<id>".
+  const existing = document.getElementById(data.dom_id || `comment-${data.id}`);
   if (existing) return;
   const container = data.parent
     ? document.querySelector(`#comment-${data.parent} > [data-replies]`)
@@ -699,10 +703,15 @@ function apply(event) {
     case "workshop.closed":
       workshopClosed();
       break;
+    case "idea.created":
+      placeComment(data);
+      break;
     default:
       break;
   }
   if (OVERVIEW_KINDS.has(event.kind)) scheduleOverview();
+  // Feature modules (ideas.js, voting.js, bigscreen.js …) follow the same events.
+  document.dispatchEvent(new CustomEvent("live:event", { detail: event }));
 }
 
 let catchingUp = false;

@@ -86,6 +86,28 @@ def assert_accessible(axe):
     return check
 
 
+def _env_on_test_database(django_db_blocker) -> dict[str, str]:
+    """The environment of a server process that shares this run's PostgreSQL test database and Redis."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    from tests.conftest import require_service
+
+    with django_db_blocker.unblock():
+        database = connection.settings_dict
+        require_service("PostgreSQL (a database another process can share)", connection.vendor == "postgresql")
+    user = quote(database["USER"] or "", safe="")
+    password = quote(database["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if user else ""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{credentials}{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+        f"/{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
 @pytest.fixture(scope="session")
 def asgi_live_server(django_db_setup, django_db_blocker):
     """Daphne serving the real ASGI app (HTTP and WebSockets) against the test database.
@@ -102,27 +124,11 @@ def asgi_live_server(django_db_setup, django_db_blocker):
     import urllib.error
     import urllib.request
     from pathlib import Path
-    from urllib.parse import quote
 
-    from django.db import connection
-
-    from tests.conftest import require_service
-
-    with django_db_blocker.unblock():
-        database = connection.settings_dict
-        require_service("PostgreSQL (a database another process can share)", connection.vendor == "postgresql")
+    env = _env_on_test_database(django_db_blocker)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    user = quote(database["USER"] or "", safe="")
-    password = quote(database["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if user else ""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{credentials}{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
-        f"/{database['NAME']}",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
     root = Path(__file__).resolve().parents[2]
     daphne = Path(sys.executable).with_name("daphne")
     server = subprocess.Popen(
@@ -149,3 +155,32 @@ def asgi_live_server(django_db_setup, django_db_blocker):
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_celery_worker(asgi_live_server, django_db_blocker):
+    """A Celery worker process beside ``asgi_live_server``, as in production (batched ranking pushes).
+
+    It starts with ``--purge``: tasks other tests queued without a worker are dropped, not run.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = _env_on_test_database(django_db_blocker)
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "config", "worker", "--pool", "solo", "--purge", "--loglevel", "WARNING"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+    )
+    time.sleep(3)  # connected to the broker; a task sent earlier would wait in the queue anyway
+    if worker.poll() is not None:
+        raise RuntimeError("The Celery worker did not start")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()

@@ -218,6 +218,32 @@ class TestTheName:
         assert post_join(Client(), code).status_code == 302
 
 
+class TestTeamSize:
+    def test_a_team_at_one_screen_says_how_many_they_are(self, client, workshop):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        code = open_code(workshop)
+        page = client.get(JOIN, {"code": code}).content.decode()
+        assert 'name="team_size"' in page and "How many people are on this screen?" in page
+        response = client.post(JOIN, {"code": code, "name": "Tiimi Kolme", "team_size": "3"}, REMOTE_ADDR=IP)
+        assert response.status_code == 302
+        assert guests(workshop).get().team_size == 3
+
+    def test_one_person_when_left_empty(self, client, workshop):
+        response = client.post(JOIN, {"code": open_code(workshop), "name": "Yksin", "team_size": ""}, REMOTE_ADDR=IP)
+        assert response.status_code == 302
+        assert guests(workshop).get().team_size == 1
+
+    @pytest.mark.parametrize("size", ["0", "51", "kolme", "2.5"])
+    def test_an_impossible_size_is_refused_and_the_name_kept(self, client, workshop, size):
+        code = open_code(workshop)
+        response = client.post(JOIN, {"code": code, "name": "Tiimi", "team_size": size}, REMOTE_ADDR=IP)
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert form.errors["team_size"] and "name" not in form.errors
+        assert 'value="Tiimi"' in response.content.decode()
+        assert not guests(workshop).exists()
+
+
 class TestThrottle:
     def test_one_wrong_code_too_many_from_one_address_gets_429_even_with_the_right_code(self, workshop):
         # Generous enough for a hall of people behind one address; 32**6 codes stay out of reach.

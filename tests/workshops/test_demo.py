@@ -22,8 +22,8 @@ def _load_demo() -> str:
 def test_demo_is_idempotent_and_prints_working_join_links(client):
     _load_demo()
     output = _load_demo()
-    assert Workshop.objects.count() == 1
-    workshop = Workshop.objects.get()
+    assert Workshop.objects.count() == 2
+    workshop = Workshop.objects.get(title__startswith="Parastaminen")
     assert workshop.cases.count() == 3
     assert workshop.participants.count() >= 3
     assert User.objects.filter(is_staff=True).count() == 1
@@ -42,3 +42,15 @@ def test_demo_log_ins_work(client):
         client.logout()
         assert client.post("/account/login/", {"login": email, "password": password}).status_code == 302
         assert "Parastaminen" in client.get("/").content.decode()
+
+
+def test_demo_has_a_large_event_planned_from_the_template():
+    from facilitation.models import Phase
+
+    output = _load_demo()
+    _load_demo()
+    event = Workshop.objects.get(title="Hyvinvoinnin kehittämisiltapäivä")
+    kinds = list(event.phases.order_by("position").values_list("kind", flat=True))
+    assert Phase.Kind.IDEAS in kinds and Phase.Kind.PRIORITISATION in kinds and Phase.Kind.FEEDBACK in kinds
+    assert kinds.index(Phase.Kind.IDEAS) < kinds.index(Phase.Kind.PRIORITISATION)
+    assert f"/w/{event.pk}/bigscreen/" in output and f"/w/{event.pk}/control/" in output

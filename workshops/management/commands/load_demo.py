@@ -1,4 +1,4 @@
-"""Load (or refresh) the demo workshop and print its log-ins and join links."""
+"""Load (or refresh) the demo workshops and print their log-ins and join links."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from facilitation.services import agenda_create_default
 from workshops.models import Participant, Workshop
+from workshops.selectors_templates import template_entry
 from workshops.services import (
     case_create,
     organisation_get_or_create,
@@ -22,9 +23,11 @@ from workshops.services import (
     participant_issue_token,
     workshop_create,
 )
+from workshops.services_templates import template_apply
 
 DEMO_PASSWORD = "kehittamo-demo-2026"  # noqa: S105 (printed demo log-in)
 DEMO_TITLE = "Parastaminen: hyvät käytännöt kiertoon"
+EVENT_TITLE = "Hyvinvoinnin kehittämisiltapäivä"  # a large live event made from the built-in template
 FACILITATOR = ("fasilitaattori@example.fi", "Fanni Fasilitaattori")
 CONTACT = ("yhteyshenkilo@example.fi", "Yrjö Yhteyshenkilö")
 CASES = [
@@ -104,8 +107,37 @@ def _account(email: str, name: str, **extra: object) -> User:
     return user
 
 
+def _planned_workshop(*, organisation, contact: User, title: str, goal: str, days: int, minutes: int) -> Workshop:
+    day = timezone.localdate() + timedelta(days=days)
+    return workshop_create(
+        organisation=organisation,
+        title=title,
+        created_by=contact,
+        status=Workshop.Status.PLANNED,
+        goal=goal,
+        starts_at=datetime.combine(day, time(13, 0), tzinfo=ZoneInfo(settings.TIME_ZONE)),
+        duration_minutes=minutes,
+    )
+
+
 class Command(BaseCommand):
     help = "Create the demo organisation, accounts and workshop (idempotent) and print log-ins and join links."
+
+    def _large_event(self, organisation, contact: User) -> Workshop:
+        """The education department's live-streamed afternoon, planned from the large-event template."""
+        event = Workshop.objects.filter(organisation=organisation, title=EVENT_TITLE).first()
+        if event is None:
+            event = _planned_workshop(
+                organisation=organisation,
+                contact=contact,
+                title=EVENT_TITLE,
+                goal="Kootaan koko henkilöstön ajatukset seuraavan strategiakauden painopisteistä.",
+                days=14,
+                minutes=90,
+            )
+        if not event.phases.exists():
+            template_apply(workshop=event, template=template_entry(contact, "large-event"))
+        return event
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -115,16 +147,13 @@ class Command(BaseCommand):
 
         workshop = Workshop.objects.filter(organisation=organisation, title=DEMO_TITLE).first()
         if workshop is None:
-            day = timezone.localdate() + timedelta(days=7)
-            starts_at = datetime.combine(day, time(13, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
-            workshop = workshop_create(
+            workshop = _planned_workshop(
                 organisation=organisation,
+                contact=contact,
                 title=DEMO_TITLE,
-                created_by=contact,
-                status=Workshop.Status.PLANNED,
                 goal="Jaetaan kolme toimivaa käytäntöä ja pohditaan yhdessä, mitä niistä voisi oppia omaan työhön.",
-                starts_at=starts_at,
-                duration_minutes=120,
+                days=7,
+                minutes=120,
             )
             for title, presenter, description in CASES:
                 case_create(workshop=workshop, title=title, presenter_name=presenter, description=description)
@@ -140,6 +169,7 @@ class Command(BaseCommand):
                 )
 
         agenda_create_default(workshop=workshop)  # only if it has none yet
+        event = self._large_event(organisation, contact)
 
         site = settings.KEHITTAMO_SITE_URL
         out = self.stdout
@@ -155,4 +185,10 @@ class Command(BaseCommand):
         control = site + reverse("facilitation:control", kwargs={"workshop_id": workshop.pk})
         out.write(f"\nRun it live: sign in as the facilitator, open {control} and press “Start the workshop”;")
         out.write("open the join links in private windows to follow as participants.")
+        event_control = site + reverse("facilitation:control", kwargs={"workshop_id": event.pk})
+        bigscreen = site + reverse("facilitation:bigscreen", kwargs={"workshop_id": event.pk})
+        out.write(f"\nA large live event, “{event.title}” (idea collection, pairwise prioritisation, feedback):")
+        out.write(f"  controls:   {event_control}  (start it, then switch on the join code)")
+        out.write(f"  big screen: {bigscreen}")
+        out.write(f"  participants join at {site}{reverse('facilitation:join_code')} with the code and a name")
         out.write("")

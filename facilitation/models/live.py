@@ -32,6 +32,13 @@ class Phase(models.Model):
         BREAK = "break", _("Break")
         WRAP_UP = "wrap_up", _("Wrap-up")
         FEEDBACK = "feedback", _("Feedback")
+        IDEAS = "ideas", _("Idea collection")
+        PRIORITISATION = "prioritisation", _("Prioritisation")
+
+    class Voting(models.TextChoices):
+        PAIRWISE = "pairwise", _("Pairwise duels: which of these two matters more?")
+        DOTS = "dots", _("Dot voting")
+        RATING = "rating", _("Rating from 1 to 5")
 
     # Phases where people write: a case presentation collects observations and
     # questions on the case; the others collect answers to their prompts.
@@ -62,6 +69,40 @@ class Phase(models.Model):
         help_text=_("Each participant sees only their own answers until the facilitator reveals them."),
     )
     revealed_at = models.DateTimeField(_("revealed"), null=True, blank=True)
+    # Idea collection
+    idea_max_length = models.PositiveSmallIntegerField(
+        _("longest idea (characters)"), default=280, validators=[MinValueValidator(20), MaxValueValidator(1000)]
+    )
+    ideas_public = models.BooleanField(
+        _("everyone sees the ideas as they arrive"),
+        default=True,
+        help_text=_("Off: each participant sees only their own ideas; the facilitators see all."),
+    )
+    offers_to_run = models.BooleanField(
+        _("people can offer to run their idea"),
+        default=False,
+        help_text=_("For pop-up sessions: an idea can say “I can run this”."),
+    )
+    # Prioritisation
+    idea_source = models.ForeignKey(
+        "self",
+        verbose_name=_("ideas from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The idea collection whose ideas are prioritised; empty: the nearest one before this phase."),
+    )
+    voting = models.CharField(_("how people vote"), max_length=16, choices=Voting.choices, default=Voting.PAIRWISE)
+    min_appearances = models.PositiveSmallIntegerField(
+        _("comparisons before an idea is ranked"),
+        default=6,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
+    )
+    dots_per_person = models.PositiveSmallIntegerField(
+        _("dots per person"), default=5, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    results_open_at = models.DateTimeField(_("results shown to participants"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("phase")
@@ -74,6 +115,14 @@ class Phase(models.Model):
     @property
     def has_threads(self) -> bool:
         return self.kind in self.WRITING_KINDS
+
+    @property
+    def collects_ideas(self) -> bool:
+        return self.kind == self.Kind.IDEAS
+
+    @property
+    def prioritises(self) -> bool:
+        return self.kind == self.Kind.PRIORITISATION
 
     @property
     def is_private(self) -> bool:
@@ -131,7 +180,27 @@ class LiveState(models.Model):
         return self.timer_remaining
 
 
-class Comment(models.Model):
+class Authored:
+    """What comments and ideas share about who wrote them (``author_participant`` / ``author_user``, ``anonymous``)."""
+
+    @property
+    def author_name(self) -> str:
+        """The name shown with it; empty for an anonymous one, whoever asks."""
+        if self.anonymous:
+            return ""
+        if self.author_participant is not None:
+            return self.author_participant.name
+        if self.author_user is not None:
+            return self.author_user.name or str(_("Organiser"))
+        return ""
+
+    def is_by(self, *, participant=None, user=None) -> bool:
+        if participant is not None and self.author_participant_id == participant.pk:
+            return True
+        return user is not None and user.is_authenticated and self.author_user_id == user.pk
+
+
+class Comment(Authored, models.Model):
     """An observation, question, reflection answer or reply, written live.
 
     ``client_id`` is made by the browser before sending, so a retried POST
@@ -197,24 +266,8 @@ class Comment(models.Model):
         return room_thread_key(self.room_id) if self.room_id else thread_key(self.phase_id, self.prompt_id)
 
     @property
-    def author_name(self) -> str:
-        """The name shown with the comment; empty for an anonymous one, whoever asks."""
-        if self.anonymous:
-            return ""
-        if self.author_participant is not None:
-            return self.author_participant.name
-        if self.author_user is not None:
-            return self.author_user.name or str(_("Organiser"))
-        return ""
-
-    @property
     def is_removed(self) -> bool:
         return self.deleted_at is not None
-
-    def is_by(self, *, participant=None, user=None) -> bool:
-        if participant is not None and self.author_participant_id == participant.pk:
-            return True
-        return user is not None and user.is_authenticated and self.author_user_id == user.pk
 
 
 def thread_key(phase_id: int, prompt_id: int | None) -> str:
@@ -303,122 +356,3 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class Rotation(models.Model):
-    """How a workshop's small-group rounds rotate: the mode, the group sizes and who stays where."""
-
-    class Mode(models.TextChoices):
-        GROUPS = "A", _("Plenary, then rotating groups")
-        STATIONS = "B", _("Rotating stations")
-
-    class LeadersStay(models.TextChoices):
-        WITH_CASE = "case", _("Group leaders stay with their case")
-        WITH_GROUP = "group", _("Group leaders stay with their group")
-
-    workshop = models.OneToOneField(
-        "workshops.Workshop", primary_key=True, on_delete=models.CASCADE, related_name="rotation"
-    )
-    mode = models.CharField(_("how groups rotate"), max_length=1, choices=Mode.choices, default=Mode.GROUPS)
-    leaders_stay = models.CharField(
-        _("group leaders"), max_length=8, choices=LeadersStay.choices, default=LeadersStay.WITH_CASE
-    )
-    min_size = models.PositiveSmallIntegerField(
-        _("smallest group"), default=4, validators=[MinValueValidator(2), MaxValueValidator(50)]
-    )
-    max_size = models.PositiveSmallIntegerField(
-        _("largest group"), default=7, validators=[MinValueValidator(2), MaxValueValidator(50)]
-    )
-    rooms = models.PositiveSmallIntegerField(
-        _("number of rooms"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(200)]
-    )
-    remix = models.BooleanField(
-        _("re-mix the groups every round"),
-        default=True,
-        help_text=_("People meet as many new people as possible. Off: the groups stay together all rounds."),
-    )
-    round_minutes = models.PositiveSmallIntegerField(
-        _("round length (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
-    )
-    room_links = models.JSONField(_("video meeting links of the rooms"), default=list, blank=True)
-    seed = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("rotation")
-        verbose_name_plural = _("rotations")
-        constraints = [
-            models.CheckConstraint(condition=Q(min_size__lte=models.F("max_size")), name="rotation_sizes_in_order")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.workshop_id}: {self.mode}"
-
-
-class Round(models.Model):
-    """One round of small-group discussion; its rooms and members come from the rotation plan."""
-
-    workshop = models.ForeignKey("workshops.Workshop", on_delete=models.CASCADE, related_name="rounds")
-    number = models.PositiveSmallIntegerField(_("round"))
-    started_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("round")
-        verbose_name_plural = _("rounds")
-        ordering = ["workshop", "number"]
-        constraints = [models.UniqueConstraint(fields=["workshop", "number"], name="round_number_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.workshop_id}: {self.number}"
-
-
-class Room(models.Model):
-    """A small group's room in one round: its case or station, leader, link and the group's summary."""
-
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="rooms")
-    index = models.PositiveSmallIntegerField()
-    case = models.ForeignKey("workshops.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="rooms")
-    leader = models.ForeignKey(
-        "workshops.Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_rooms"
-    )
-    meeting_url = models.URLField(_("room's video meeting link"), blank=True)
-    summary = models.TextField(_("the group's summary"), blank=True)
-    summary_updated_at = models.DateTimeField(null=True, blank=True)
-    help_requested_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("room")
-        verbose_name_plural = _("rooms")
-        ordering = ["round", "index"]
-        constraints = [models.UniqueConstraint(fields=["round", "index"], name="room_index_unique_per_round")]
-
-    def __str__(self) -> str:
-        return f"{self.round_id}: {self.label}"
-
-    @property
-    def label(self) -> str:
-        """Rooms are called A, B, C … Z, AA, AB …"""
-        index, label = self.index, ""
-        while True:
-            index, rest = divmod(index, 26)
-            label = chr(ord("A") + rest) + label
-            if index == 0:
-                return label
-            index -= 1
-
-
-class RoomMember(models.Model):
-    """A participant in a room for one round; ``left_at`` marks someone who has gone."""
-
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="members")
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="members")
-    participant = models.ForeignKey("workshops.Participant", on_delete=models.CASCADE, related_name="room_memberships")
-    left_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["round", "participant"], name="one_room_per_round"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.room_id}: {self.participant_id}"
