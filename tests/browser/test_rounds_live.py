@@ -17,6 +17,10 @@ from workshops.models import Participant
 from workshops.services import participant_issue_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# A new round makes every screen fetch its panel again. With seven Chromium pages on a loaded 2-core
+# CI machine those fetches have taken just over a second, so this test allows a few; how fast the
+# last of 1,000 screens hears of a round change is measured by the benchmark suite (bench S5).
+ROOM_CALL_WITHIN = 4000  # ms
 
 
 def room_label(person, number) -> str:
@@ -70,7 +74,7 @@ def test_six_participants_rotate_through_three_cases(asgi_live_server, new_page,
         for person in people:
             page = pages[person.pk]
             expect(page.locator(".room-call")).to_have_text(
-                f"Go to room {room_label(person, number)}", timeout=WITHIN_A_SECOND
+                f"Go to room {room_label(person, number)}", timeout=ROOM_CALL_WITHIN
             )
             expect(page.locator(".round-number")).to_have_text(f"Round {number} of 3")
         if number == 1:
