@@ -1,0 +1,1 @@
+"""Kehittämö's benchmark suite: ``python -m bench`` (see bench/README.md and docs/performance.md)."""
