@@ -1,4 +1,4 @@
-"""The live workshop's WebSocket: checks who connects, joins their groups, forwards pushes.
+"""The live workshop's WebSocket: checks who connects, joins their groups; the hub forwards pushes.
 
 It never writes comments: those arrive over HTTP POST. Presence (who has the
 page open) is recorded on connect, on the client's heartbeat and on
@@ -7,11 +7,14 @@ disconnect, never in the event handler that runs once per connected client.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connections
 
-from facilitation import realtime, selectors, services
+from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 
 REFUSED = 4403
@@ -29,62 +32,58 @@ def database_sync_to_async(func):
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """One live page's socket. Its pushes come from this process's ``fanout.Hub``, not the channel layer."""
+
+    # No channel layer: nothing per socket in Redis, no receive loop per socket. Pushes arrive through
+    # the hub, which writes frames straight to ``base_send``.
+    channel_layer_alias = None
     viewer: LiveViewer | None = None
-    groups_joined: list[str]
+    hub: fanout.Hub | None = None
 
     async def connect(self) -> None:
         """Accept a participant or organiser of this workshop from an allowed origin; refuse anyone else."""
-        self.groups_joined = []
+        # Unique per socket across processes: the presence row of this connection.
+        self.key = f"ws.{uuid.uuid4().hex}"
         workshop_id = int(self.scope["url_route"]["kwargs"]["workshop_id"])
         self.viewer = await database_sync_to_async(live_viewer_for_scope)(self.scope, workshop_id)
         if self.viewer is None:
             await self.close(code=REFUSED)
             return
-        for group in realtime.groups_for(self.viewer):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
-        await self._join_rooms()
+        # Join (held) before accepting: a push between the accept and the page's catch-up is not lost.
+        self.hub = fanout.hub()
+        await self.hub.join(
+            self, await self._groups(), workshop_id=workshop_id, language=self.viewer.language, hold=True
+        )
         await self.accept()
-        await database_sync_to_async(self._arrive)()
+        self.hub.release(self)
+        await database_sync_to_async(services.presence_touch)(key=self.key, viewer=self.viewer)
+        self._stats_changed()
 
     async def disconnect(self, code: int) -> None:
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.hub is not None:
+            await self.hub.leave(self)
         if self.viewer is not None:
-            await database_sync_to_async(self._leave)()
+            await database_sync_to_async(services.presence_leave)(key=self.key)
+            self._stats_changed()
 
     async def receive_json(self, content, **kwargs) -> None:
         """The page's heartbeat keeps this connection counted as present."""
         if isinstance(content, dict) and content.get("type") == "ping":
-            await database_sync_to_async(services.presence_touch)(key=self.channel_name, viewer=self.viewer)
-            await self.send_json({"kind": "pong"})
+            await database_sync_to_async(services.presence_touch)(key=self.key, viewer=self.viewer)
+            # The page may have closed meanwhile (Daphne then raises); its disconnect follows anyway.
+            with contextlib.suppress(Exception):
+                await self.send_json({"kind": "pong"})
 
-    async def live_event(self, message: dict) -> None:
-        """Forward one pushed event in the viewer's language (no database access here)."""
-        await self.send_json(realtime.event_for_client(message["event"], self.viewer.language))
+    async def live_control(self, name: str) -> None:
+        """``resubscribe``: the rooms changed (new plan, a move, a late joiner); follow exactly the
+        rooms this viewer is in now. Reads the memberships; writes nothing."""
+        if name == "resubscribe" and self.hub is not None:
+            self.hub.update(self, await self._groups())
 
-    async def live_resubscribe(self, message: dict) -> None:
-        """The rooms changed (new plan, a move, a late joiner): follow exactly the rooms this viewer is in now.
-
-        Reads the memberships; writes nothing.
-        """
-        await self._join_rooms()
-
-    async def _join_rooms(self) -> None:
+    async def _groups(self) -> list[str]:
         room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)
-        wanted = set(realtime.room_groups(self.viewer.workshop.pk, room_ids))
-        current = {group for group in self.groups_joined if ".r" in group}
-        for group in current - wanted:
-            await self.channel_layer.group_discard(group, self.channel_name)
-            self.groups_joined.remove(group)
-        for group in wanted - current:
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        return realtime.groups_for(self.viewer) + realtime.room_groups(self.viewer.workshop.pk, room_ids)
 
-    def _arrive(self) -> None:
-        services.presence_touch(key=self.channel_name, viewer=self.viewer)
-        services.stats_publish(workshop=self.viewer.workshop)
-
-    def _leave(self) -> None:
-        services.presence_leave(key=self.channel_name)
-        services.stats_publish(workshop=self.viewer.workshop)
+    def _stats_changed(self) -> None:
+        # Coalesced per workshop and process: a reconnect storm makes a couple of pushes, not one per socket.
+        services.stats_changed(workshop_id=self.viewer.workshop.pk)

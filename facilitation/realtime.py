@@ -1,9 +1,11 @@
-"""The only place that names channel-layer groups and sends to them.
+"""The only place that names live groups and sends to them.
 
-Every push is sent inside ``transaction.on_commit``: nobody sees a change that
-could still roll back. Durable events are written to ``Event`` first, so a
-client that missed the push fetches it by id; ephemeral ones (presence counts)
-are only pushed.
+Pushes go through ``facilitation.fanout``: one Redis publish per event, one subscription per workshop
+per server process, each language's frame built once per process (not through the channel layer,
+whose one message per recipient is the textbook cost). Every push is sent inside
+``transaction.on_commit``: nobody sees a change that could still roll back. Durable events are
+written to ``Event`` first, so a client that missed the push fetches it by id; ephemeral ones
+(presence counts) are only pushed.
 
 Text shown to people is rendered once per interface language and stored under
 ``payload["i18n"][language]``; ``event_for_client`` picks the viewer's one.
@@ -11,22 +13,20 @@ Text shown to people is rendered once per interface language and stored under
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from facilitation import fanout
 from facilitation.models import Event
 
 if TYPE_CHECKING:
     from facilitation.models import Comment, LiveState
     from facilitation.permissions import LiveViewer
-
-MESSAGE_TYPE = "live.event"  # handled by LiveConsumer.live_event
 
 
 def _group_all(workshop_id: int) -> str:
@@ -63,15 +63,8 @@ def groups_for(viewer: LiveViewer) -> list[str]:
     return groups
 
 
-def _send_after_commit(groups: list[str], message: dict) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group in groups:
-            async_to_sync(layer.group_send)(group, {"type": MESSAGE_TYPE, "event": message})
-
-    transaction.on_commit(send)
+def _send_after_commit(workshop_id: int, groups: list[str], message: dict) -> None:
+    transaction.on_commit(lambda: fanout.publish(workshop_id, groups, message))
 
 
 def _audience_groups(event: Event) -> list[str]:
@@ -104,7 +97,7 @@ def publish(
         user_id=user_id if audience == Event.Audience.PERSON and not participant_id else None,
         room_id=room_id if audience == Event.Audience.ROOM else None,
     )
-    _send_after_commit(_audience_groups(event), {"id": event.pk, "kind": kind, "data": payload})
+    _send_after_commit(workshop_id, _audience_groups(event), {"id": event.pk, "kind": kind, "data": payload})
     return event
 
 
@@ -119,30 +112,41 @@ def publish_ephemeral(
         groups = [_group_staff(workshop_id)]
     else:
         groups = [_group_all(workshop_id)]
-    _send_after_commit(groups, {"id": None, "kind": kind, "data": payload})
+    _send_after_commit(workshop_id, groups, {"id": None, "kind": kind, "data": payload})
 
 
-RESUBSCRIBE_TYPE = "live.resubscribe"  # handled by LiveConsumer.live_resubscribe
+def publish_coalesced(*, workshop_id: int, kind: str, payload: Callable[[], dict], staff_only: bool = False) -> None:
+    """Push an ephemeral event soon, at most about once a second per workshop and kind in this process.
+
+    ``payload`` is called (in a worker thread, it may query) when the push goes out, so the last push
+    of a burst carries the settled state. Callable from any thread and from async code; where this
+    process serves no sockets (Celery worker) it pushes at once.
+    """
+
+    def push() -> None:
+        publish_ephemeral(workshop_id=workshop_id, kind=kind, payload=payload(), staff_only=staff_only)
+
+    fanout.debounce((workshop_id, kind, staff_only), push)
 
 
 def resubscribe(*, workshop_id: int) -> None:
-    """After commit, tell every open connection of the workshop to re-read which rooms it belongs to."""
+    """After commit, tell every open connection of the workshop to re-read which rooms it belongs to.
 
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(_group_all(workshop_id), {"type": RESUBSCRIBE_TYPE})
-
-    transaction.on_commit(send)
+    Handled by ``LiveConsumer.live_control("resubscribe")``.
+    """
+    transaction.on_commit(lambda: fanout.publish(workshop_id, [_group_all(workshop_id)], control="resubscribe"))
 
 
-def event_for_client(event: dict, language: str) -> dict:
-    """The event as one viewer receives it: only their language's text, plus the server's clock."""
+def event_for_client(event: dict, language: str, *, now: str | None = None) -> dict:
+    """The event as one viewer receives it: only their language's text, plus the server's clock.
+
+    Built from the event payload alone, which never names an anonymous author.
+    """
     data = dict(event["data"])
     localized = data.pop("i18n", None)
     if localized:
         data.update(localized.get(language) or localized.get(settings.LANGUAGE_CODE) or {})
-    return {"id": event["id"], "kind": event["kind"], "data": data, "now": timezone.now().isoformat()}
+    return {"id": event["id"], "kind": event["kind"], "data": data, "now": now or timezone.now().isoformat()}
 
 
 def _rendered(template: str, context: dict) -> dict:

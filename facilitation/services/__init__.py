@@ -60,6 +60,7 @@ from facilitation.services.presence import (
     live_stats,
     presence_leave,
     presence_touch,
+    stats_changed,
     stats_publish,
     writers_count,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "round_start",
     "rounds_plan",
     "rounds_rebalance",
+    "stats_changed",
     "stats_publish",
     "timer_clear",
     "timer_extend",

@@ -443,12 +443,17 @@ function updateCounts(data, mine) {
 
 // --- panel, threads, timer, broadcast ------------------------------------------------------------
 let panelLoading = null;
+/** "?show=N" when the person asked for earlier comments: a reload keeps showing as many. */
+function showParam() {
+  const show = new URLSearchParams(location.search).get("show");
+  return show ? `?show=${encodeURIComponent(show)}` : "";
+}
 async function reloadPanel() {
   if (panelLoading) return panelLoading;
   panelLoading = (async () => {
     const slot = root.querySelector("[data-panel-slot]");
     if (!slot) return;
-    const response = await fetch(root.dataset.panelUrl, { credentials: "same-origin" });
+    const response = await fetch(root.dataset.panelUrl + showParam(), { credentials: "same-origin" });
     if (!response.ok) return;
     const html = await response.text();
     preserveTyping(slot, () => {
@@ -462,7 +467,7 @@ async function reloadPanel() {
   return panelLoading;
 }
 async function reloadThreads(phaseId) {
-  const url = root.dataset.threadsUrl.replace(/\/0\/$/, `/${phaseId}/`);
+  const url = root.dataset.threadsUrl.replace(/\/0\/$/, `/${phaseId}/`) + showParam();
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) return;
   const data = await response.json();
@@ -702,6 +707,11 @@ function apply(event) {
       break;
     case "workshop.closed":
       workshopClosed();
+      break;
+    case "resync":
+      // The server's live feed was interrupted: fetch what may have been missed (spread, so a
+      // thousand pages do not ask at the same millisecond).
+      window.setTimeout(() => catchUp().catch(() => {}), Math.random() * 1000);
       break;
     case "idea.created":
       placeComment(data);

@@ -1,5 +1,5 @@
-"""The live WebSocket through the real ASGI stack (origin check, session auth) and the configured
-channel layer: Redis wherever REDIS_URL is set, as in CI."""
+"""The live WebSocket through the real ASGI stack (origin check, session auth) and the live fan-out
+(facilitation.fanout): Redis pub/sub wherever REDIS_URL is set, as in CI; in process otherwise."""
 
 from __future__ import annotations
 
