@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +43,8 @@ from facilitation.selectors_ideas import ideas_view
 from facilitation.selectors_voting import voting_view
 
 EVENTS_PAGE = 500
+THREAD_LATEST = 25  # top-level comments a thread shows at first; "Show earlier comments" doubles it
+THREAD_MAX = 800  # the most a page renders of one thread, however often people ask for earlier ones
 COMMENT_EVENT_KINDS = {"comment.created", "comment.edited", "comment.shown", "reaction"}
 IDEA_EVENT_KINDS = {"idea.created", "idea.edited", "idea.shown"}
 
@@ -44,6 +58,7 @@ class Thread:
     prompt: object | None
     title: str
     comments: list[Comment] = field(default_factory=list)
+    has_older: bool = False  # earlier top-level comments exist than the page shows
 
 
 @dataclass
@@ -57,6 +72,12 @@ class LivePage:
     ideas: object | None = None  # selectors_ideas.IdeasView in an idea collection
     voting: object | None = None  # selectors_voting.VotingView in a prioritisation
     survey: object | None = None  # selectors_feedback.SurveyView in the feedback phase
+    limit: int = THREAD_LATEST  # top-level comments shown per thread
+
+    @property
+    def more_limit(self) -> int:
+        """How many the "Show earlier comments" link asks for."""
+        return min(self.limit * 2, THREAD_MAX)
 
 
 def _own(viewer: LiveViewer) -> Q:
@@ -95,26 +116,63 @@ def thread_title(phase: Phase, prompt) -> str:
     return _("Comments")
 
 
-def _comment_tree(viewer: LiveViewer, phase: Phase, where: Q) -> list[Comment]:
-    """Top-level comments matching ``where`` with one level of replies, as the viewer may see them: two queries."""
+def thread_limit(value) -> int:
+    """The number of top-level comments per thread a page asked for (``?show=``), within bounds."""
+    try:
+        wanted = int(value)
+    except (TypeError, ValueError):
+        return THREAD_LATEST
+    return max(THREAD_LATEST, min(wanted, THREAD_MAX))
+
+
+def _comment_tree(
+    viewer: LiveViewer, phase: Phase, where: Q, limit: int = THREAD_LATEST
+) -> tuple[list[Comment], set[tuple]]:
+    """The latest ``limit`` top-level comments matching ``where`` per thread (prompt or room) with one level of
+    replies, as the viewer may see them, oldest first: two queries however many comments there are.
+
+    Also returns the threads (``(prompt_id, room_id)``) that have earlier comments than those shown.
+    """
     replies = _annotated(_visible(Comment.objects.filter(deleted_at__isnull=True), viewer, phase), viewer)
     live_replies = _visible(Comment.objects.filter(parent=OuterRef("pk"), deleted_at__isnull=True), viewer, phase)
-    top = list(
-        _annotated(_visible(Comment.objects.filter(where, parent__isnull=True), viewer, phase), viewer)
-        .filter(Q(deleted_at__isnull=True) | Exists(live_replies))
+    shown = _visible(Comment.objects.filter(where, parent__isnull=True), viewer, phase).filter(
+        Q(deleted_at__isnull=True) | Exists(live_replies)
+    )
+    # One more than shown per thread tells whether earlier ones exist.
+    latest = (
+        shown.annotate(
+            recent=Window(
+                RowNumber(),
+                partition_by=[F("prompt_id"), F("room_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(recent__lte=limit + 1)
+        .values("pk")
+    )
+    fetched = list(
+        _annotated(Comment.objects.filter(pk__in=Subquery(latest)), viewer)
         .prefetch_related(Prefetch("replies", queryset=replies.order_by("created_at", "id"), to_attr="shown_replies"))
         .order_by("created_at", "id")
     )
+    per_thread: dict[tuple, list[Comment]] = {}
+    for comment in fetched:
+        per_thread.setdefault((comment.prompt_id, comment.room_id), []).append(comment)
+    older = {key for key, comments in per_thread.items() if len(comments) > limit}
+    top = []
+    for key, comments in per_thread.items():
+        top.extend(comments[1:] if key in older else comments)
+    top.sort(key=lambda comment: (comment.created_at, comment.pk))
     for comment in top:
         comment.phase = phase
         _mark(comment, viewer)
         for reply in comment.shown_replies:
             _mark(reply, viewer)
-    return top
+    return top, older
 
 
-def threads_for(viewer: LiveViewer, phase: Phase | None) -> list[Thread]:
-    """The phase's threads with comments and one level of replies: three queries in all."""
+def threads_for(viewer: LiveViewer, phase: Phase | None, limit: int = THREAD_LATEST) -> list[Thread]:
+    """The phase's threads with their latest ``limit`` comments and one level of replies: three queries in all."""
     if phase is None or not phase.has_threads:
         return []
     prompts = list(phase.prompts.all())
@@ -127,23 +185,30 @@ def threads_for(viewer: LiveViewer, phase: Phase | None) -> list[Thread]:
         )
         for prompt in (prompts or [None])
     }
-    for comment in _comment_tree(viewer, phase, Q(phase=phase, room__isnull=True)):
+    comments, older = _comment_tree(viewer, phase, Q(phase=phase, room__isnull=True), limit)
+    for comment in comments:
         thread = threads.get(comment.prompt_id) or next(iter(threads.values()))
         thread.comments.append(comment)
+    for prompt_id, _room_id in older:
+        thread = threads.get(prompt_id) or next(iter(threads.values()))
+        thread.has_older = True
     return list(threads.values())
 
 
-def live_page(viewer: LiveViewer, phase: Phase | None = None) -> LivePage:
-    """Everything the live page shows: state, agenda, the current (or given) phase and its threads."""
+def live_page(viewer: LiveViewer, phase: Phase | None = None, limit: int = THREAD_LATEST) -> LivePage:
+    """Everything the live page shows: state, agenda, the current (or given) phase and its threads (the latest
+    ``limit`` top-level comments of each)."""
     live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
     live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
     shown = phase or live.current_phase
     if shown is not None:
         shown = next((p for p in phases if p.pk == shown.pk), shown)
-    page = LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown))
+        if shown.has_threads or shown.kind == Phase.Kind.ROUNDS:
+            prefetch_related_objects([shown], "prompts")  # the threads and the rounds panel read them
+    page = LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown, limit), limit=limit)
     if shown is not None and shown.kind == Phase.Kind.ROUNDS:
-        page.rounds = round_view(viewer, shown)
+        page.rounds = round_view(viewer, shown, limit)
     elif shown is not None and shown.kind == Phase.Kind.WRAP_UP:
         page.summaries = summaries_by_case(viewer.workshop)
     elif shown is not None and shown.kind == Phase.Kind.IDEAS:
@@ -168,6 +233,21 @@ def agenda_phases(workshop) -> QuerySet[Phase]:
 
 def phase_of_workshop(viewer: LiveViewer, phase_id: int) -> Phase | None:
     return Phase.objects.select_related("case").filter(pk=phase_id, workshop=viewer.workshop).first()
+
+
+def needs_late_placement(viewer: LiveViewer) -> bool:
+    """A participant (not a leader or presenter) in the rounds phase, with rounds planned, who has no room in
+    any of them: one query."""
+    participant = viewer.participant
+    if participant is None or participant.role != participant.Role.PARTICIPANT:
+        return False
+    workshop = viewer.workshop
+    return (
+        LiveState.objects.filter(pk=workshop.pk, current_phase__kind=Phase.Kind.ROUNDS)
+        .filter(Exists(Round.objects.filter(workshop=workshop)))
+        .exclude(Exists(RoomMember.objects.filter(round__workshop=workshop, participant=participant)))
+        .exists()
+    )
 
 
 def viewer_room_ids(viewer: LiveViewer) -> set[int]:
@@ -258,6 +338,7 @@ class RoomView:
     comment_count: int = 0
     latest: list[Comment] = field(default_factory=list)
     is_leader: bool = False
+    has_older: bool = False  # the room has earlier notes than ``comments``
 
     @property
     def thread_key(self) -> str:
@@ -304,8 +385,8 @@ def running_round(workshop) -> Round | None:
     )
 
 
-def round_view(viewer: LiveViewer, phase: Phase) -> RoundView:
-    """The viewer's room in the running round (members, leader, notes), or what comes next."""
+def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> RoundView:
+    """The viewer's room in the running round (members, leader, its latest ``limit`` notes), or what comes next."""
     rounds = list(Round.objects.filter(workshop=viewer.workshop).order_by("number"))
     running = next((r for r in rounds if r.started_at and not r.closed_at), None)
     upcoming = next((r for r in rounds if r.started_at is None), None)
@@ -326,11 +407,13 @@ def round_view(viewer: LiveViewer, phase: Phase) -> RoundView:
     members = list(room.members.all())
     for member in members:
         member.connected = member.participant_id in connected
+    comments, older = _comment_tree(viewer, phase, Q(room=room), limit)
     view.mine = RoomView(
         room=room,
         members=members,
-        comments=_comment_tree(viewer, phase, Q(room=room)),
+        comments=comments,
         is_leader=room.leader_id == viewer.participant.pk,
+        has_older=bool(older),
     )
     return view
 
@@ -338,10 +421,21 @@ def round_view(viewer: LiveViewer, phase: Phase) -> RoundView:
 LATEST_PER_ROOM = 3
 
 
-def rooms_overview(workshop, round_: Round | None) -> list[RoomView]:
+def rooms_overview_key(viewer: LiveViewer, round_: Round | None, rounds: list, connected: set[int], language: str):
+    """What the facilitators' room overview depends on, as a cache key: the newest event they may see, the
+    rounds, who is connected and the language. One query."""
+    people = hashlib.blake2b(",".join(map(str, sorted(connected))).encode(), digest_size=8).hexdigest()
+    plan = ",".join(f"{r.pk}:{r.started_at and r.started_at.timestamp()}:{r.closed_at and 1}" for r in rounds)
+    return (
+        f"rooms-overview:{viewer.workshop.pk}:{round_.pk if round_ else 0}:{last_event_id(viewer)}:"
+        f"{hashlib.blake2b(plan.encode(), digest_size=8).hexdigest()}:{people}:{language}"
+    )
+
+
+def rooms_overview(workshop, round_: Round | None, connected: set[int] | None = None) -> list[RoomView]:
     """Every room of a round for the facilitators: members and who is connected, counts, latest notes, summary.
 
-    Five queries however many rooms there are.
+    Five queries however many rooms there are (four with ``connected`` given).
     """
     if round_ is None:
         return []
@@ -351,7 +445,8 @@ def rooms_overview(workshop, round_: Round | None) -> list[RoomView]:
         .annotate(notes=Count("comments", filter=Q(comments__deleted_at__isnull=True)))
         .order_by("index")
     )
-    connected = connected_participant_ids(workshop.pk)
+    if connected is None:
+        connected = connected_participant_ids(workshop.pk)
     latest = (
         Comment.objects.filter(room__round=round_, deleted_at__isnull=True)
         .select_related("author_participant", "author_user")

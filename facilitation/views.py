@@ -10,11 +10,15 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -90,19 +94,18 @@ def _live_context(viewer: LiveViewer, page: selectors.LivePage, last_event: int,
 
 
 def _place_if_late(viewer: LiveViewer) -> None:
-    """Someone arriving during the small-group rounds goes straight into the smallest suitable room."""
-    participant = viewer.participant
-    if participant is None or participant.role != participant.Role.PARTICIPANT:
-        return
-    live = services.live_state(viewer.workshop)
-    if live.current_phase_id and live.current_phase.kind == Phase.Kind.ROUNDS:
-        services.late_joiner_place(workshop=viewer.workshop, participant=participant)
+    """Someone arriving during the small-group rounds goes straight into the smallest suitable room.
+
+    One read decides; only someone not yet placed takes the workshop's lock (every page load used to).
+    """
+    if selectors.needs_late_placement(viewer):
+        services.late_joiner_place(workshop=viewer.workshop, participant=viewer.participant)
 
 
 def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 200, **extra):
     _place_if_late(viewer)
     last_event = selectors.last_event_id(viewer)  # before reading: a change in between is sent again
-    page = selectors.live_page(viewer)
+    page = selectors.live_page(viewer, limit=selectors.thread_limit(request.GET.get("show")))
     return render(request, template, _live_context(viewer, page, last_event, **extra), status=status)
 
 
@@ -122,7 +125,7 @@ def panel(request, workshop_id: int):
     """The current phase's panel alone, fetched by the page when the phase changes."""
     viewer = live_viewer(request, workshop_id)
     _place_if_late(viewer)
-    page = selectors.live_page(viewer)
+    page = selectors.live_page(viewer, limit=selectors.thread_limit(request.GET.get("show")))
     return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
 
 
@@ -138,7 +141,7 @@ def threads(request, workshop_id: int, phase_id: int):
         thread.key: render_to_string(
             "facilitation/partials/comment_list.html", {"thread": thread, "viewer": viewer}, request=request
         )
-        for thread in selectors.threads_for(viewer, phase)
+        for thread in selectors.threads_for(viewer, phase, selectors.thread_limit(request.GET.get("show")))
     }
     return JsonResponse({"threads": lists})
 
@@ -393,6 +396,35 @@ def room_help(request, workshop_id: int, room_id: int):
     return _room_write(request, workshop_id, services.room_help_request, room_id=room_id)
 
 
+# The overview is the same for every facilitator; while nothing happened in the workshop (no new event) and
+# nobody came or went, the rendered HTML is reused by every facilitator and process. The CSRF token is per
+# browser, so the copy holds a placeholder (the same in every process, unguessable) that each answer fills in.
+OVERVIEW_CACHE_SECONDS = 30
+
+
+def _csrf_slot() -> str:
+    return "csrf-" + salted_hmac("facilitation.rooms_overview", "csrf-slot").hexdigest()[:24]
+
+
+def _rooms_overview_html(request, viewer: LiveViewer, round_, rounds: list) -> str:
+    """The rooms overview fragment, rendered once per change of the workshop and shared by its facilitators."""
+    connected = selectors.connected_participant_ids(viewer.workshop.pk)
+    key = selectors.rooms_overview_key(viewer, round_, rounds, connected, translation.get_language())
+    html = cache.get(key)
+    if html is None:
+        context = {
+            "workshop": viewer.workshop,
+            "round": round_,
+            "rounds": rounds,
+            "rooms": selectors.rooms_overview(viewer.workshop, round_, connected=connected),
+            "csrf_token": _csrf_slot(),
+        }
+        html = render_to_string("facilitation/partials/rooms_overview.html", context)
+        cache.set(key, html, OVERVIEW_CACHE_SECONDS)
+    # Not user text: the template's own output (escaped when rendered) with the token, letters and digits, put in.
+    return mark_safe(html.replace(_csrf_slot(), get_token(request)))  # noqa: S308
+
+
 @never_cache
 @login_required
 @require_GET
@@ -402,15 +434,10 @@ def rooms_live(request, workshop_id: int):
     require_live_facilitator(viewer)
     round_ = selectors.running_round(viewer.workshop)
     rounds = list(viewer.workshop.rounds.order_by("number"))
-    context = {
-        "viewer": viewer,
-        "workshop": viewer.workshop,
-        "round": round_,
-        "rounds": rounds,
-        "rooms": selectors.rooms_overview(viewer.workshop, round_),
-    }
+    overview = _rooms_overview_html(request, viewer, round_, rounds)
     if request.GET.get("fragment"):
-        return render(request, "facilitation/partials/rooms_overview.html", context)
+        return HttpResponse(overview)
+    context = {"viewer": viewer, "workshop": viewer.workshop, "round": round_, "rounds": rounds, "overview": overview}
     page = selectors.live_page(viewer)
     last_event = selectors.last_event_id(viewer)
     return render(request, "facilitation/rooms_live.html", {**_live_context(viewer, page, last_event), **context})

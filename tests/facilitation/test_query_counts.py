@@ -1,0 +1,201 @@
+"""The live pages' query counts do not grow with the comments, and what keeps them fast stays correct:
+the capped threads with their "Show earlier" link, the shared room overview cache, no lock on page loads."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from facilitation import selectors, services
+from facilitation.models import Comment, Phase, Reaction, Room, RoomMember
+from tests.facilitation.conftest import guest_client, viewer_of
+from tests.workshops.factories import ParticipantFactory
+from workshops.models import Participant
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, workshop, *args):
+    return reverse(f"facilitation:{name}", args=[workshop.pk, *args])
+
+
+@pytest.fixture(autouse=True)
+def in_english(settings):
+    """Pages in English, so the tests can name their links."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def running_round(live_workshop, django_capture_on_commit_callbacks):
+    """The persona workshop in round 1 of its small-group rounds: 12 participants in 3 rooms."""
+    now = timezone.now()
+    for index in range(12):
+        ParticipantFactory(workshop=live_workshop, name=f"Osallistuja {index:02d}", first_joined_at=now)
+    for index in range(3):
+        ParticipantFactory(
+            workshop=live_workshop, name=f"Vetäjä {index}", role=Participant.Role.GROUP_LEADER, first_joined_at=now
+        )
+    services.rotation_update(workshop=live_workshop, data={"min_size": 4, "max_size": 4, "round_minutes": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rounds_plan(workshop=live_workshop)
+        services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
+        services.round_start(workshop=live_workshop, number=1)
+    return live_workshop
+
+
+def add_comments(workshop, *, count: int, room: Room | None = None, phase: Phase | None = None) -> list[Comment]:
+    """``count`` top-level comments (each with a reply and a reaction) by the room's members or anyone."""
+    phase = phase or workshop.phases.get(kind=Phase.Kind.ROUNDS)
+    people = (
+        [member.participant for member in room.members.select_related("participant")]
+        if room
+        else list(Participant.objects.filter(workshop=workshop, role=Participant.Role.PARTICIPANT))
+    )
+    start = timezone.now() - timedelta(hours=1)
+    existing = Comment.objects.filter(workshop=workshop).count()
+
+    def comment(number: int, **fields) -> Comment:
+        return Comment(
+            client_id=uuid.uuid4(),
+            workshop=workshop,
+            phase=phase,
+            room=room,
+            round=room.round if room else None,
+            author_participant=people[number % len(people)],
+            anonymous=number % 5 == 0,
+            text=f"Huomio {existing + number}",
+            language="fi",
+            created_at=start + timedelta(seconds=existing + number),
+            **fields,
+        )
+
+    tops = Comment.objects.bulk_create(comment(number) for number in range(count))
+    Comment.objects.bulk_create(comment(number, parent=top) for number, top in enumerate(tops))
+    Reaction.objects.bulk_create(
+        Reaction(comment=top, participant=people[(number + 1) % len(people)], kind=Reaction.Kind.AGREE)
+        for number, top in enumerate(tops)
+    )
+    return tops
+
+
+def queries_for(client: Client, address: str) -> tuple[int, str]:
+    client.get(address)  # sessions and the like settle on the first request
+    cache.clear()  # the room overview's shared copy: count the rendering, not the copy
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(address)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def room_member(workshop) -> tuple[Participant, Room]:
+    membership = RoomMember.objects.filter(round__number=1, round__workshop=workshop).select_related("room").first()
+    return membership.participant, membership.room
+
+
+@pytest.mark.parametrize("page", ["rooms_live", "rooms_live_fragment"])
+def test_room_overview_queries_do_not_grow_with_comments(running_round, facilitator_client, page):
+    address = url("rooms_live", running_round) + ("?fragment=1" if page.endswith("fragment") else "")
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round))
+    add_comments(running_round, count=2, room=rooms[0])
+    few, _html = queries_for(facilitator_client, address)
+    for room in rooms:
+        add_comments(running_round, count=40, room=room)
+    add_comments(running_round, count=40, phase=running_round.phases.filter(kind=Phase.Kind.REFLECTION).first())
+    many, html = queries_for(facilitator_client, address)
+    assert few == many
+    assert "Huomio" in html  # the latest notes are there
+
+
+@pytest.mark.parametrize("page", ["live", "panel"])
+def test_participant_page_queries_do_not_grow_with_comments(running_round, page):
+    person, room = room_member(running_round)
+    client = guest_client(person)
+    add_comments(running_round, count=2, room=room)
+    few, html = queries_for(client, url(page, running_round))
+    assert "Huomio 0" in html and "Show earlier notes" not in html
+    add_comments(running_round, count=selectors.THREAD_LATEST + 30, room=room)
+    many, html = queries_for(client, url(page, running_round))
+    assert few == many
+    # Only the latest ones: the first top-level notes are behind the "Show earlier notes" link.
+    shown = re.findall(r'data-comment="(\d+)"', html)
+    assert len(shown) == 2 * selectors.THREAD_LATEST  # each with its reply
+    assert "Huomio 0</p>" not in html and "Show earlier notes" in html
+    assert f"Huomio {4 + selectors.THREAD_LATEST + 30 - 1}</p>" in html  # the newest
+
+
+def test_show_earlier_comments_doubles_what_a_thread_shows(running_round):
+    person, room = room_member(running_round)
+    client = guest_client(person)
+    add_comments(running_round, count=selectors.THREAD_LATEST * 3, room=room)
+    html = client.get(url("live", running_round)).content.decode()
+    link = re.search(r'href="\?show=(\d+)#thread-r\d+-title"', html)
+    assert link and int(link.group(1)) == 2 * selectors.THREAD_LATEST
+    more = client.get(url("live", running_round) + f"?show={link.group(1)}").content.decode()
+    assert len(re.findall(r'data-comment="(\d+)"', more)) == 2 * 2 * selectors.THREAD_LATEST
+    everything = client.get(url("live", running_round) + "?show=100000").content.decode()
+    assert "Show earlier notes" not in everything and "Huomio 0</p>" in everything
+    assert len(re.findall(r'data-comment="(\d+)"', everything)) == 2 * 3 * selectors.THREAD_LATEST
+
+
+def test_plenary_threads_are_capped_with_a_link(live_workshop, participant):
+    phase = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    services.phase_go(workshop=live_workshop, phase=phase)
+    client = guest_client(participant.participant)
+    add_comments(live_workshop, count=2, phase=phase)
+    few, _html = queries_for(client, url("live", live_workshop))
+    add_comments(live_workshop, count=selectors.THREAD_LATEST + 5, phase=phase)
+    many, html = queries_for(client, url("live", live_workshop))
+    assert few == many
+    assert "Show earlier comments" in html
+    threads = client.get(url("threads", live_workshop, phase.pk)).json()["threads"]
+    assert sum(len(re.findall(r'data-comment="(\d+)"', part)) for part in threads.values()) <= (
+        2 * selectors.THREAD_LATEST
+    )
+
+
+def test_a_placed_participant_loads_the_page_without_locking_the_workshop(running_round):
+    person, _room = room_member(running_round)
+    client = guest_client(person)
+    client.get(url("live", running_round))
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url("live", running_round)).status_code == 200
+    assert not any("FOR UPDATE" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_late_joiner_is_still_placed(running_round):
+    late = ParticipantFactory(workshop=running_round, name="Myöhäinen", first_joined_at=timezone.now())
+    assert guest_client(late).get(url("live", running_round)).status_code == 200
+    assert RoomMember.objects.filter(participant=late, round__number=1).exists()
+
+
+def test_room_overview_copy_follows_events_and_carries_each_browsers_csrf_token(running_round, facilitator):
+    _person, room = room_member(running_round)
+    address = url("rooms_live", running_round) + "?fragment=1"
+    browsers = []
+    for _ in range(2):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(facilitator)
+        browsers.append(browser)
+    first = browsers[0].get(address).content.decode()
+    second = browsers[1].get(address).content.decode()  # the shared copy
+    assert "csrf-token-slot" not in first + second
+    for browser, html in zip(browsers, (first, second), strict=True):
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        response = browser.post(
+            url("control_action", running_round, "room-broadcast"),
+            {"room": room.pk, "text": "Viisi minuuttia", "return_to": "rooms", "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 302  # not 403: the token is this browser's
+    # A change (an event) makes a fresh copy.
+    leader = viewer_of(running_round, participant=room.leader)
+    services.room_summary_save(viewer=leader, room_id=room.pk, text="Tuore yhteenveto")
+    assert "Tuore yhteenveto" in browsers[1].get(address).content.decode()
