@@ -98,13 +98,15 @@ def _turn_json(request, viewer: LiveViewer, phase, turn: DuelTurn) -> JsonRespon
 
 def _duel_turn(request, workshop_id: int, phase_id: int, service, **arguments):
     viewer = live_viewer(request, workshop_id)
-    phase = _phase_or_404(viewer, phase_id)
     try:
-        turn = service(viewer=viewer, phase_id=phase.pk, **arguments)
+        # The service checks that the phase is the workshop's current one, so the view reads it
+        # only when refusing: another workshop's phase (or none) is a 404, as everywhere.
+        turn = service(viewer=viewer, phase_id=phase_id, **arguments)
     except LiveError as error:
+        _phase_or_404(viewer, phase_id)
         return _refused(request, viewer, error)
     if wants_json(request):
-        return _turn_json(request, viewer, phase, turn)
+        return _turn_json(request, viewer, turn.phase, turn)
     if turn.done:
         messages.info(request, _duel_messages(turn))
     return _back(request, viewer)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from copy import copy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,11 +25,19 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from facilitation.models import Comment, Room, Round
-from reports.contributions import COLUMN_KEYS, COLUMNS, Column, codebook, contribution_count, contribution_rows
+from reports.contributions import (
+    COLUMN_KEYS,
+    COLUMNS,
+    Column,
+    codebook,
+    contribution_count,
+    contribution_rows_by_case,
+)
 from workshops.importing import looks_like_formula
 from workshops.models import Participant
 
@@ -85,6 +94,21 @@ def clean_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_TEXT_MAX]
 
 
+def _style_array(sheet, style: str) -> StyleArray:
+    """A fresh copy of what a cell holds after ``cell.style = style``; the lookup is made once per workbook.
+
+    Assigning a named style by name searches the workbook's styles on every cell; copying the
+    resulting style ids is what that assignment ends with, at a fraction of the cost.
+    """
+    arrays = sheet.parent.__dict__.setdefault("_kehittamo_style_arrays", {})
+    array = arrays.get(style)
+    if array is None:
+        probe = WriteOnlyCell(sheet)
+        probe.style = style
+        array = arrays[style] = probe._style
+    return copy(array)
+
+
 def cell(sheet, value, style: str | None = None):
     """What to append for ``value``: None for an empty cell, a plain value, or a styled cell.
 
@@ -105,7 +129,7 @@ def cell(sheet, value, style: str | None = None):
         result = WriteOnlyCell(sheet, text)
         result.data_type = "s"
         if style is not None:
-            result.style = style
+            result._style = _style_array(sheet, style)
         if risky:
             result.quotePrefix = True
         return result
@@ -116,7 +140,7 @@ def cell(sheet, value, style: str | None = None):
     if style is None:
         return value
     result = WriteOnlyCell(sheet, value)
-    result.style = style
+    result._style = _style_array(sheet, style)
     return result
 
 
@@ -140,6 +164,33 @@ def _prepare(sheet, widths: Iterable[int]) -> None:
     sheet.freeze_panes = "A2"
 
 
+def _open_contribution_sheet(workbook: Workbook, title: str, columns: tuple[Column, ...]):
+    """A new sheet with its widths, frozen header row and the headers (in the active language)."""
+    sheet = workbook.create_sheet(title)
+    _prepare(sheet, (column.width for column in columns))
+    sheet.append([cell(sheet, str(column.header), HEADER) for column in columns])
+    return sheet
+
+
+def _close_contribution_sheet(sheet, columns: tuple[Column, ...], written: int, categories_ref: str | None) -> None:
+    """The filter over the rows written, and the codebook's drop-down on the Category cells."""
+    keys = [column.key for column in columns]
+    last_row = written + 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
+    if categories_ref and "category" in keys:
+        letter = get_column_letter(keys.index("category") + 1)
+        sheet.data_validations.append(_category_validation(categories_ref, f"{letter}2:{letter}{max(last_row, 2)}"))
+
+
+def _row_maker(sheet, columns: tuple[Column, ...]) -> Callable[[dict], list]:
+    keys_and_styles = [(column.key, WRAPPED if column.key in WRAPPED_KEYS else None) for column in columns]
+
+    def cells(row: dict) -> list:
+        return [cell(sheet, row[key], style) for key, style in keys_and_styles]
+
+    return cells
+
+
 def write_contribution_sheet(
     workbook: Workbook,
     title: str,
@@ -155,24 +206,56 @@ def write_contribution_sheet(
     ``categories_ref`` (e.g. ``'Luokat'!$A$2:$A$9``) puts a drop-down list on the Category cells.
     ``progress`` gets the running total (``written_before`` plus this sheet's rows) every 500 rows.
     """
-    sheet = workbook.create_sheet(title)
-    _prepare(sheet, (column.width for column in columns))
-    keys = [column.key for column in columns]
-    styles = [WRAPPED if key in WRAPPED_KEYS else None for key in keys]
-    sheet.append([cell(sheet, str(column.header), HEADER) for column in columns])
+    sheet = _open_contribution_sheet(workbook, title, columns)
+    cells = _row_maker(sheet, columns)
     written = 0
     for row in rows:
-        sheet.append([cell(sheet, row[key], style) for key, style in zip(keys, styles, strict=True)])
+        sheet.append(cells(row))
         written += 1
         if progress is not None and written % PROGRESS_EVERY == 0:
             progress(written_before + written)
-    last_row = written + 1
-    last_column = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A1:{last_column}{last_row}"
-    if categories_ref and "category" in keys:
-        letter = get_column_letter(keys.index("category") + 1)
-        sheet.data_validations.append(_category_validation(categories_ref, f"{letter}2:{letter}{max(last_row, 2)}"))
+    _close_contribution_sheet(sheet, columns, written, categories_ref)
     return written
+
+
+def _write_contribution_sheets(
+    workbook: Workbook,
+    main_title: str,
+    case_titles: dict[int, str],
+    rows: Iterable[tuple[int | None, dict]],
+    *,
+    categories_ref: str | None,
+    progress: Progress | None,
+) -> tuple[int, dict[int, int]]:
+    """Every contribution on the main sheet and again on its case's sheet, from one read of the rows.
+
+    Write-only sheets each stream to a file of their own, so they can be filled side by side: each
+    row is read and formatted once and appended to both sheets. Returns (rows written on all
+    sheets, rows per case).
+    """
+    main = _open_contribution_sheet(workbook, main_title, COLUMNS)
+    sheets = {case_id: _open_contribution_sheet(workbook, title, COLUMNS) for case_id, title in case_titles.items()}
+    case_rows = dict.fromkeys(case_titles, 0)
+    cells = _row_maker(main, COLUMNS)
+    written = main_rows = 0
+    next_progress = PROGRESS_EVERY
+    for case_id, row in rows:
+        values = cells(row)
+        main.append(values)
+        main_rows += 1
+        written += 1
+        case_sheet = sheets.get(case_id)
+        if case_sheet is not None:
+            case_sheet.append(values)
+            case_rows[case_id] += 1
+            written += 1
+        if progress is not None and written >= next_progress:
+            progress(written)
+            next_progress = (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+    _close_contribution_sheet(main, COLUMNS, main_rows, categories_ref)
+    for case_id, sheet in sheets.items():
+        _close_contribution_sheet(sheet, COLUMNS, case_rows[case_id], categories_ref)
+    return written, case_rows
 
 
 def _category_validation(categories_ref: str, cells: str) -> DataValidation:
@@ -329,21 +412,14 @@ def build_workbook(workshop, path: str | Path, *, language: str, progress: Progr
         # The codebook is read first (its range feeds the drop-downs); its sheet goes after the rows.
         categories = codebook(workshop)
         categories_ref = categories_range(categories_title, categories)
-        written = write_contribution_sheet(
-            workbook, main_title, contribution_rows(workshop), categories_ref=categories_ref, progress=progress
+        written, case_rows = _write_contribution_sheets(
+            workbook,
+            main_title,
+            {case.pk: title for case, title in zip(cases, case_titles, strict=True)},
+            contribution_rows_by_case(workshop),
+            categories_ref=categories_ref,
+            progress=progress,
         )
-        case_rows: dict[int, int] = {}
-        for case, title in zip(cases, case_titles, strict=True):
-            count = write_contribution_sheet(
-                workbook,
-                title,
-                contribution_rows(workshop, case_id=case.pk),
-                categories_ref=categories_ref,
-                progress=progress,
-                written_before=written,
-            )
-            case_rows[case.pk] = count
-            written += count
         _write_categories(workbook, categories_title, categories)
         _write_participation(workbook, participation_title, workshop, case_rows)
         write_ideas_sheet(workbook, ideas_title, workshop)

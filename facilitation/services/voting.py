@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -28,10 +28,8 @@ from facilitation.models import Ballot, Duel, Idea, LiveState, Phase
 from facilitation.permissions import LiveViewer
 from facilitation.ranking import next_pair, pair_key
 from facilitation.selectors_voting import (
-    compared_count,
     dots_budget,
     own_idea_filter,
-    pending_duel,
     source_phase,
     voter_filter,
 )
@@ -63,17 +61,24 @@ def ranking_gate_key(phase_id: int) -> str:
 
 # --- the phase and the voter ---------------------------------------------------------------
 def _voting_phase(viewer: LiveViewer, phase_id: int, method: str) -> Phase:
-    """The workshop's current phase, if it is a prioritisation voting by ``method``; else a LiveError."""
+    """The workshop's current phase, if it is a prioritisation voting by ``method``; else a LiveError.
+
+    One query when it is (the live state with its current phase); the phase itself is read only to
+    say why not.
+    """
     _require_live(viewer.workshop)
-    phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).order_by().first()
-    if phase is None or not phase.prioritises:
-        raise LiveError(_("There is no voting in this part of the workshop."))
-    current = LiveState.objects.filter(pk=viewer.workshop.pk).values_list("current_phase_id", flat=True).first()
-    if current != phase.pk:
+    state = LiveState.objects.filter(pk=viewer.workshop.pk).select_related("current_phase").order_by().first()
+    current = state.current_phase if state is not None else None
+    if current is None or current.pk != phase_id:
+        phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).order_by().first()
+        if phase is None or not phase.prioritises:
+            raise LiveError(_("There is no voting in this part of the workshop."))
         raise LiveError(_("The voting has ended: the workshop has moved on."))
-    if phase.voting != method:
+    if not current.prioritises:
+        raise LiveError(_("There is no voting in this part of the workshop."))
+    if current.voting != method:
         raise LiveError(_("This phase uses another way of voting. Please reload the page."))
-    return phase
+    return current
 
 
 def _lock_voter(viewer: LiveViewer) -> None:
@@ -103,6 +108,7 @@ class DuelTurn:
     done: str = ""  # "all": compared every pair; "few": fewer than two ideas to compare
     answered: Duel | None = None
     counted: bool = False  # False when the answered pair had been answered before (a double click)
+    phase: Phase | None = None  # the phase voted in (checked: the workshop's current one)
 
 
 def _retried_on_deadlock(service):
@@ -135,40 +141,119 @@ def _locked_pair(ids) -> QuerySet[Idea]:
     return Idea.objects.filter(pk__in=ids)
 
 
-def _hand_out(viewer: LiveViewer, phase: Phase) -> tuple[Duel | None, str]:
-    """The voter's waiting pair, or a new one chosen by ``next_pair`` (and counted as shown)."""
-    waiting = pending_duel(viewer, phase)
-    if waiting is not None:
-        if waiting.left.is_active and waiting.right.is_active:
-            return waiting, ""
-        # An idea of the pair was hidden or merged since: that pair is withdrawn unanswered.
-        Duel.objects.filter(voter_filter(viewer), phase=phase, answered_at__isnull=True).delete()
-    source = source_phase(phase)
-    if source is None:
-        return None, "few"
-    ideas = list(
-        Idea.objects.filter(phase=source, hidden_at__isnull=True, merged_into__isnull=True).values_list(
-            "pk", "shown", "author_participant_id", "author_user_id"
+COUNTERS = ("wins", "losses", "skips", "shown")
+
+
+def _move_counters(moves: dict[int, dict[str, int]]) -> None:
+    """Add ``moves`` (idea id -> counter -> amount) to the ideas' counters: two queries for all of them.
+
+    The rows are locked in id order first (see ``_locked_pair``), then one UPDATE moves every
+    counter of every idea a vote touches: the answered pair's and the next pair's.
+    """
+    moves = {pk: amounts for pk, amounts in moves.items() if any(amounts.values())}
+    if not moves:
+        return
+    ideas = _locked_pair(sorted(moves))
+    changes = {}
+    for counter in COUNTERS:
+        whens = [When(pk=pk, then=Value(amounts[counter])) for pk, amounts in moves.items() if amounts.get(counter)]
+        if whens:
+            changes[counter] = F(counter) + Case(*whens, default=Value(0))
+    ideas.update(**changes)
+
+
+@dataclass
+class _Ballot:
+    """What one vote needs to know, read once: the voter's pairs in the phase and the source's ideas."""
+
+    duels: list[tuple]  # (id, left_id, right_id, answered_at, choice), oldest first
+    source: Phase | None = None
+    ideas: dict[int, tuple] = field(default_factory=dict)  # id -> IDEA_FIELDS
+    moves: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def move(self, idea_id: int, counter: str) -> None:
+        amounts = self.moves.setdefault(idea_id, {})
+        amounts[counter] = amounts.get(counter, 0) + 1
+
+    @property
+    def compared(self) -> int:
+        return sum(1 for duel in self.duels if duel[3] is not None)
+
+    def idea(self, idea_id: int) -> Idea:
+        """An Idea with what the pair's buttons and the checks need (no query: from the ideas read)."""
+        _pk, shown, _author, _user, hidden_at, merged_into_id, text = self.ideas[idea_id]
+        return Idea(
+            pk=idea_id,
+            phase_id=self.source.pk,
+            shown=shown,
+            hidden_at=hidden_at,
+            merged_into_id=merged_into_id,
+            text=text,
+        )
+
+
+IDEA_FIELDS = ("pk", "shown", "author_participant_id", "author_user_id", "hidden_at", "merged_into_id", "text")
+
+
+def _read_ballot(viewer: LiveViewer, phase: Phase) -> _Ballot:
+    """The voter's pairs of the phase (one query), the idea collection (one) and all its ideas (one)."""
+    ballot = _Ballot(
+        duels=list(
+            Duel.objects.filter(voter_filter(viewer), phase=phase)
+            .order_by("pk")
+            .values_list("pk", "left_id", "right_id", "answered_at", "choice")
         )
     )
-    if viewer.participant is not None:
-        own = {pk for pk, _shown, author, _user in ideas if author == viewer.participant.pk}
-    else:
-        own = {pk for pk, _shown, _author, user in ideas if user == viewer.user.pk}
-    if len(ideas) - len(own) < 2:
+    ballot.source = source_phase(phase)
+    if ballot.source is not None:
+        ballot.ideas = {row[0]: row for row in Idea.objects.filter(phase=ballot.source).values_list(*IDEA_FIELDS)}
+    return ballot
+
+
+def _ideas_elsewhere(ballot: _Ballot, ids) -> dict[int, Idea]:
+    """Ideas a pair holds that are not in the current collection (its source was changed since): read them."""
+    return {idea.pk: idea for idea in Idea.objects.filter(pk__in=[pk for pk in ids if pk not in ballot.ideas])}
+
+
+def _pair_ideas(ballot: _Ballot, left_id: int, right_id: int) -> tuple[Idea, Idea]:
+    missing = [pk for pk in (left_id, right_id) if pk not in ballot.ideas]
+    found = _ideas_elsewhere(ballot, missing) if missing else {}
+    pick = lambda pk: found[pk] if pk in found else ballot.idea(pk)  # noqa: E731
+    return pick(left_id), pick(right_id)
+
+
+def _hand_out(viewer: LiveViewer, phase: Phase, ballot: _Ballot) -> tuple[Duel | None, str]:
+    """The voter's waiting pair, or a new one chosen by ``next_pair`` (and counted as shown)."""
+    waiting = next((duel for duel in ballot.duels if duel[3] is None), None)
+    if waiting is not None:
+        pk, left_id, right_id, _answered, _choice = waiting
+        left, right = _pair_ideas(ballot, left_id, right_id)
+        if left.is_active and right.is_active:
+            duel = Duel(pk=pk, phase=phase, left_id=left_id, right_id=right_id, **_voter_fields(viewer))
+            duel.left, duel.right = left, right
+            return duel, ""
+        # An idea of the pair was hidden or merged since: that pair is withdrawn unanswered.
+        Duel.objects.filter(voter_filter(viewer), phase=phase, answered_at__isnull=True).delete()
+        ballot.duels = [duel for duel in ballot.duels if duel[3] is not None]
+    if ballot.source is None:
         return None, "few"
-    seen = {
-        pair_key(left, right)
-        for left, right in Duel.objects.filter(voter_filter(viewer), phase=phase).values_list("left_id", "right_id")
-    }
-    pair = next_pair([pk for pk, *_rest in ideas], shown={pk: shown for pk, shown, *_rest in ideas}, own=own, seen=seen)
+    active = [row for row in ballot.ideas.values() if row[4] is None and row[5] is None]
+    if viewer.participant is not None:
+        own = {row[0] for row in active if row[2] == viewer.participant.pk}
+    else:
+        own = {row[0] for row in active if row[3] == viewer.user.pk}
+    if len(active) - len(own) < 2:
+        return None, "few"
+    seen = {pair_key(left, right) for _pk, left, right, _answered, _choice in ballot.duels}
+    pair = next_pair([row[0] for row in active], shown={row[0]: row[1] for row in active}, own=own, seen=seen)
     if pair is None:
         return None, "all"
     left_id, right_id = pair
     duel = Duel.objects.create(phase=phase, left_id=left_id, right_id=right_id, **_voter_fields(viewer))
-    _locked_pair(pair).update(shown=F("shown") + 1)
-    texts = {idea.pk: idea for idea in Idea.objects.filter(pk__in=pair).only("pk", "text", "phase_id", "shown")}
-    duel.left, duel.right = texts[left_id], texts[right_id]
+    ballot.duels.append((duel.pk, left_id, right_id, None, ""))
+    ballot.move(left_id, "shown")
+    ballot.move(right_id, "shown")
+    duel.left, duel.right = ballot.idea(left_id), ballot.idea(right_id)
     return duel, ""
 
 
@@ -182,25 +267,25 @@ def duel_next(*, viewer: LiveViewer, phase_id: int) -> DuelTurn:
     """
     phase = _voting_phase(viewer, phase_id, Phase.Voting.PAIRWISE)
     _lock_voter(viewer)
-    duel, done = _hand_out(viewer, phase)
-    return DuelTurn(duel=duel, compared=compared_count(viewer, phase), done=done)
+    ballot = _read_ballot(viewer, phase)
+    duel, done = _hand_out(viewer, phase, ballot)
+    _move_counters(ballot.moves)
+    return DuelTurn(duel=duel, compared=ballot.compared, done=done, phase=phase)
 
 
-def _count_answer(duel: Duel) -> None:
+def _count_answer(ballot: _Ballot, left: Idea, right: Idea, choice: str) -> None:
     """Move the ideas' counters; merged ideas' counts go to their survivor, a pair merged into one counts nothing."""
-    left = duel.left.merged_into_id or duel.left_id
-    right = duel.right.merged_into_id or duel.right_id
-    if left == right:
+    left_id = left.merged_into_id or left.pk
+    right_id = right.merged_into_id or right.pk
+    if left_id == right_id:
         return
-    ideas = _locked_pair((left, right))
-    if duel.choice == Duel.Choice.SKIP:
-        ideas.update(skips=F("skips") + 1)
+    if choice == Duel.Choice.SKIP:
+        ballot.move(left_id, "skips")
+        ballot.move(right_id, "skips")
         return
-    winner = left if duel.choice == Duel.Choice.LEFT else right
-    ideas.update(
-        wins=F("wins") + Case(When(pk=winner, then=Value(1)), default=Value(0)),
-        losses=F("losses") + Case(When(pk=winner, then=Value(0)), default=Value(1)),
-    )
+    winner, loser = (left_id, right_id) if choice == Duel.Choice.LEFT else (right_id, left_id)
+    ballot.move(winner, "wins")
+    ballot.move(loser, "losses")
 
 
 @_retried_on_deadlock
@@ -209,25 +294,41 @@ def duel_answer(*, viewer: LiveViewer, phase_id: int, duel_id: int, choice: str)
     """Record the voter's answer to a pair they were given, once, and hand out the next pair.
 
     A pair answered before keeps its first answer (nothing is counted again) and the
-    same next pair comes back. Schedules a ranking push (``ranking_changed``).
+    same next pair comes back. Schedules a ranking push (``ranking_changed``). About ten
+    queries, however many ideas and votes there are: the counters of the answered and the
+    next pair move in one UPDATE.
     """
     if choice not in Duel.Choice.values:
         raise LiveError(_("Choose one of the two ideas, or “Can’t decide”."))
     phase = _voting_phase(viewer, phase_id, Phase.Voting.PAIRWISE)
     _lock_voter(viewer)
-    duel = Duel.objects.select_related("left", "right").filter(voter_filter(viewer), pk=duel_id, phase=phase).first()
-    if duel is None:
+    ballot = _read_ballot(viewer, phase)
+    position = next((index for index, duel in enumerate(ballot.duels) if duel[0] == duel_id), None)
+    if position is None:
         raise LiveError(_("This pair is not waiting for your answer. Please reload the page."))
-    counted = False
-    if duel.answered_at is None:
-        duel.choice = choice
-        duel.answered_at = timezone.now()
-        duel.save(update_fields=["choice", "answered_at"])
-        _count_answer(duel)
-        counted = True
+    _pk, left_id, right_id, answered_at, first_choice = ballot.duels[position]
+    counted = answered_at is None
+    if counted:
+        answered_at = timezone.now()
+        Duel.objects.filter(pk=duel_id).update(choice=choice, answered_at=answered_at)
+        ballot.duels[position] = (duel_id, left_id, right_id, answered_at, choice)
+        left, right = _pair_ideas(ballot, left_id, right_id)
+        _count_answer(ballot, left, right, choice)
         ranking_changed(phase=phase)
-    following, done = _hand_out(viewer, phase)
-    return DuelTurn(duel=following, compared=compared_count(viewer, phase), done=done, answered=duel, counted=counted)
+    answered = Duel(
+        pk=duel_id,
+        phase=phase,
+        left_id=left_id,
+        right_id=right_id,
+        choice=choice if counted else first_choice,
+        answered_at=answered_at,
+        **_voter_fields(viewer),
+    )
+    following, done = _hand_out(viewer, phase, ballot)
+    _move_counters(ballot.moves)
+    return DuelTurn(
+        duel=following, compared=ballot.compared, done=done, answered=answered, counted=counted, phase=phase
+    )
 
 
 # --- dots and ratings ---------------------------------------------------------------------------

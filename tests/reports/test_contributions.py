@@ -51,3 +51,27 @@ def test_rows_carry_context_and_hide_anonymous_authors(live_workshop):
     assert anonymous["author"] in {"anonymous", "nimetön"} and anonymous["organisation"] == ""
     assert "Aino" not in str(anonymous.values())
     assert reply["parent"] == f"C{named.pk}"
+
+
+def test_rows_count_reactions_and_list_categories_with_the_same_queries_for_1_and_30_comments(
+    live_workshop, django_assert_num_queries
+):
+    from facilitation.models import Reaction
+
+    people = [ParticipantFactory(workshop=live_workshop) for _ in range(4)]
+    first = _write(live_workshop, people[0], "Eka")
+    for person in people[:3]:
+        Reaction.objects.create(comment=first, participant=person, kind=Reaction.Kind.AGREE)
+    Reaction.objects.create(comment=first, participant=people[3], kind=Reaction.Kind.GOOD_POINT)
+    for name in ("Tilat", "Resurssit"):
+        category = Category.objects.create(workshop=live_workshop, name=name)
+        CommentCategory.objects.create(comment=first, category=category)
+    with django_assert_num_queries(4):  # comments, their reactions, their categories, the rooms' summaries
+        (row,) = list(contribution_rows(live_workshop))
+    assert (row["agree"], row["good_point"]) == (3, 1)
+    assert row["category"] == "Resurssit; Tilat"
+    for number in range(29):
+        _write(live_workshop, people[number % 3], f"Lisää {number}")
+    with django_assert_num_queries(4):
+        rows = list(contribution_rows(live_workshop))
+    assert len(rows) == 30 and [row["agree"] for row in rows[1:]] == [0] * 29
