@@ -71,11 +71,10 @@ messages: install-dev
 	$(BIN)/python manage.py makemessages -l fi -l sv --no-location --ignore=.venv --ignore=tests --ignore=bench
 	$(BIN)/python manage.py compilemessages -l fi -l sv --ignore=.venv
 
-## Benchmarks: the rotation planner's speed, the export's memory, voting at 300/1,000 (bench/README.md)
+## Benchmarks: the rotation planner, then the suite (python -m bench: baselines, S1–S7, H1, E1, X1; docs/performance.md)
 bench: install-dev
 	$(BIN)/python bench/bench_planner.py
-	$(BIN)/python bench/bench_export.py
-	$(BIN)/python bench/bench_voting.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

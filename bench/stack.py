@@ -9,6 +9,7 @@ own numbered Redis database, emptied before and after.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import resource
@@ -121,6 +122,12 @@ def empty_redis(url: str) -> None:
     client.close()
 
 
+@functools.cache
+def _secret_key() -> str:
+    """One key per bench process: the sessions it makes must be valid in the servers it starts."""
+    return secrets.token_urlsafe(40)
+
+
 def server_env(database_url: str, redis_url: str, *, pool_size: int | None = None, **extra: str) -> dict:
     """As in production: DEBUG off (no query log), the real channel layer, cache and Celery broker."""
     return {
@@ -131,7 +138,7 @@ def server_env(database_url: str, redis_url: str, *, pool_size: int | None = Non
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_POOL_SIZE": str(pool_size or os.environ.get("DATABASE_POOL_SIZE") or 20),
         "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(40),
+        "SECRET_KEY": _secret_key(),
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",  # no line per request
@@ -415,3 +422,32 @@ def machine() -> dict:
         "load_average": [round(value, 2) for value in os.getloadavg()],
         "versions": {name: version(name) for name in packages},
     }
+
+
+# --- what every scenario gets ------------------------------------------------------------------------------
+@dataclass
+class Context:
+    """What ``python -m bench`` hands each scenario's ``run(ctx) -> dict``.
+
+    ``quick``: tiny sizes for a smoke run; ``server``: "daphne" or "uvicorn" (a scenario that runs on an
+    ASGI server uses this one; ``--server both`` calls it once per server); ``args``: the parsed command
+    line (``args.clients``, ``args.seconds`` may be None = the scenario's own sizes); ``results``: where
+    a scenario may keep its own files (logs).
+    """
+
+    args: object
+    quick: bool = False
+    server: str = "daphne"
+    results: Path = RESULTS
+    stack: Stack | None = None  # helper B's scenarios share one; others make their own
+
+
+def run_in_child(module: str, function: str, ctx, queue) -> None:
+    """A spawned process's entry point: run ``module.function(ctx)`` and put ("ok", result) or ("error", trace)."""
+    import importlib
+    import traceback
+
+    try:
+        queue.put(("ok", getattr(importlib.import_module(module), function)(ctx)))
+    except BaseException:
+        queue.put(("error", traceback.format_exc()))

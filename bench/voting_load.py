@@ -1,0 +1,234 @@
+"""S7's load generator: voters who vote as people do, and the big screen with its baseline broadcast.
+
+Runs in processes of its own (``multiprocessing`` spawn targets ``load_worker`` and ``observer``), so
+the generator is not the bottleneck; see ``bench.voting`` for the method and the figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import math
+import os
+import random
+import ssl
+import time
+from dataclasses import dataclass, field
+
+THINK_SECONDS = (2.0, 4.0)
+BROADCAST_EVERY = 2.0
+HEARTBEAT_SECONDS = 25  # as live.js
+DRAIN_SECONDS = 4.0  # after the last vote: the last batched push still arrives
+
+
+# --- the vote endpoints (facilitation/urls_voting.py), made by bench.voting.endpoints ---------------------
+@dataclass
+class Endpoints:
+    base: str
+    workshop_id: int
+    phase_id: int
+    pair: str
+    vote: str
+    broadcast: str
+    ws: str
+
+
+def _headers(base: str, cookies: dict, *, csrf: bool = False) -> dict:
+    headers = {
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+        "Origin": base,
+        "Accept": "application/json",
+    }
+    if csrf:
+        headers["X-CSRFToken"] = cookies["csrftoken"]
+    return headers
+
+
+# --- the load generator (runs in worker processes) ---------------------------------------------------------
+@dataclass
+class Person:
+    """One participant's browser: its socket, its votes and what went wrong."""
+
+    cookies: dict
+    votes: list = field(default_factory=list)  # (sent, answered, status, is a vote)
+    socket_failures: list = field(default_factory=list)  # why each attempt to open failed
+    socket_opened: bool = False
+
+
+async def _drain(ws) -> None:
+    """Read (and drop) the pushes, as the page's socket would; a closed socket ends it."""
+    try:
+        async for _message in ws:
+            pass
+    except Exception:
+        return
+
+
+async def _heartbeat(ws) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await ws.send(json.dumps({"type": "ping"}))
+
+
+def _choose(pair: dict, strengths: dict, rng: random.Random) -> str:
+    """A voter with some noise around a hidden true order, so the ranking has something to find."""
+    gap = strengths.get(str(pair["left"]["id"]), 0.0) - strengths.get(str(pair["right"]["id"]), 0.0)
+    return "left" if rng.random() < 1 / (1 + math.exp(-gap)) else "right"
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: httpx would build one per client (slow), and loopback HTTP needs none."""
+    return ssl.create_default_context()
+
+
+async def _post(client, url: str, **options) -> tuple[int, dict | None]:
+    """(status, JSON body); status 0 when the request failed outright (timeout, refused, reset)."""
+    import httpx
+
+    try:
+        response = await client.post(url, **options)
+    except httpx.HTTPError:
+        return 0, None
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, None
+
+
+async def _socket(person: Person, end: Endpoints, stop_at: float, seed: int) -> None:
+    """Keep the page's WebSocket open until the end, reconnecting with live.js's back-off when it fails."""
+    from websockets.asyncio.client import connect
+
+    rng = random.Random(seed)
+    cookie = _headers(end.base, person.cookies)["Cookie"]
+    attempt = 0
+    while time.monotonic() < stop_at:
+        try:
+            ws = await connect(end.ws, additional_headers={"Cookie": cookie}, origin=end.base, open_timeout=30)
+        except Exception as error:  # any way of failing to open counts the same: reported by name
+            person.socket_failures.append(type(error).__name__)
+            delay = min(30.0, 2.0**attempt) * (0.5 + rng.random())
+            attempt += 1
+            await asyncio.sleep(min(delay, max(0.0, stop_at - time.monotonic())))
+            continue
+        person.socket_opened = True
+        heartbeat = asyncio.create_task(_heartbeat(ws))
+        drain = asyncio.create_task(_drain(ws))
+        await asyncio.wait([drain], timeout=max(0.0, stop_at - time.monotonic()))
+        heartbeat.cancel()
+        if not drain.done():
+            drain.cancel()
+            with contextlib.suppress(TimeoutError, OSError):
+                await asyncio.wait_for(ws.close(), 10)
+            return
+        attempt = 0  # closed by the server: open again, as the page does
+
+
+async def _person(person: Person, end: Endpoints, start_at: float, stop_at: float, strengths, seed: int):
+    import httpx
+
+    rng = random.Random(seed)
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    headers = _headers(end.base, person.cookies)
+    socket_task = asyncio.create_task(_socket(person, end, stop_at, seed))
+    csrf = {"X-CSRFToken": person.cookies["csrftoken"]}
+    async with httpx.AsyncClient(timeout=30, headers=headers, verify=_tls()) as client:
+        client.cookies = httpx.Cookies()  # the Cookie header above is the whole identity
+        pair = None
+        while time.monotonic() < stop_at:
+            if pair is None:  # the page asks for a pair when it opens (later ones come with each answer)
+                sent = time.monotonic()
+                status, body = await _post(client, end.pair, headers=csrf)
+                person.votes.append((sent, time.monotonic(), status, False))
+                if status != 200 or body is None:
+                    await asyncio.sleep(rng.uniform(*THINK_SECONDS))
+                    continue
+                pair = body.get("duel")
+                if not pair:
+                    break  # seen every pair there is
+            await asyncio.sleep(rng.uniform(*THINK_SECONDS))
+            if time.monotonic() >= stop_at:
+                break
+            sent = time.monotonic()
+            choice = _choose(pair, strengths, rng)
+            status, body = await _post(
+                client, end.vote, data={"duel": pair["id"], "choice": choice, "has_form": "1"}, headers=csrf
+            )
+            person.votes.append((sent, time.monotonic(), status, True))
+            pair = body.get("duel") if status == 200 and body else None
+    await socket_task
+
+
+async def _load(cookies: list[dict], end: Endpoints, start_at: float, ramp: float, stop_at: float, seed: int):
+    strengths = json.loads(os.environ.get("BENCH_STRENGTHS", "{}"))
+    people = [Person(cookies=item) for item in cookies]
+    rng = random.Random(seed)
+    await asyncio.gather(
+        *(
+            _person(person, end, start_at + rng.uniform(0, ramp), stop_at, strengths, seed * 100_003 + index)
+            for index, person in enumerate(people)
+        )
+    )
+    return people
+
+
+def load_worker(cookies, end, start_at, ramp, stop_at, seed, strengths, queue) -> None:
+    """One load-generating process: its share of the participants, each an asyncio task."""
+    os.environ["BENCH_STRENGTHS"] = json.dumps(strengths)
+    people = asyncio.run(_load(cookies, end, start_at, ramp, stop_at, seed))
+    queue.put(
+        {
+            "votes": [vote for person in people for vote in person.votes],
+            "socket_failures": [failure for person in people for failure in person.socket_failures],
+            "never_connected": sum(not person.socket_opened for person in people),
+        }
+    )
+
+
+# --- the big screen and the baseline (one more process) -------------------------------------------------------
+async def _observe(cookies: dict, end: Endpoints, start_at: float, stop_at: float) -> dict:
+    import httpx
+    from websockets.asyncio.client import connect
+
+    headers = _headers(end.base, cookies)
+    pushes: list[tuple[float, int]] = []  # (arrived, votes counted)
+    sent: dict[str, float] = {}
+    broadcasts: list[float] = []
+    broadcast_errors: list[int] = []
+    async with connect(end.ws, additional_headers={"Cookie": headers["Cookie"]}, origin=end.base) as ws:
+
+        async def listen() -> None:
+            async for message in ws:
+                arrived = time.monotonic()
+                event = json.loads(message)
+                data = event.get("data") or {}
+                if event.get("kind") == "ranking" and data.get("phase") == end.phase_id:
+                    pushes.append((arrived, int(data.get("votes") or 0)))
+                elif event.get("kind") == "broadcast" and data.get("text") in sent:
+                    broadcasts.append(arrived - sent.pop(data["text"]))
+
+        listener = asyncio.create_task(listen())
+        async with httpx.AsyncClient(timeout=30, headers=headers, verify=_tls()) as client:
+            client.cookies = httpx.Cookies()
+            await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+            number = 0
+            while time.monotonic() < stop_at:
+                number += 1
+                text = f"Bench message {number}"
+                sent[text] = time.monotonic()
+                status, _body = await _post(
+                    client, end.broadcast, data={"text": text}, headers={"X-CSRFToken": cookies["csrftoken"]}
+                )
+                if status != 200:
+                    broadcast_errors.append(status)
+                await asyncio.sleep(BROADCAST_EVERY)
+            await asyncio.sleep(max(0.0, stop_at + DRAIN_SECONDS - time.monotonic()))
+        listener.cancel()
+    return {"pushes": pushes, "broadcasts": broadcasts, "broadcast_errors": broadcast_errors, "lost": len(sent)}
+
+
+def observer(cookies, end, start_at, stop_at, queue) -> None:
+    queue.put(asyncio.run(_observe(cookies, end, start_at, stop_at)))
