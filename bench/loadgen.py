@@ -487,8 +487,15 @@ def analyse(plan: Plan, raw: dict, *, audience_filter=None) -> dict:
 
 
 def send_spread(plan: Plan, raw: dict) -> dict:
-    """How late the sends went out against their schedule (a sign of an overloaded generator)."""
+    """How late the sends went out against their schedule (a sign of an overloaded generator), and POST answer times."""
     sent = {record["marker"]: record["sent"] for record in raw["sends"]}
     go = raw.get("go") or 0.0
     late = [sent[send.marker] - go - send.at for send in plan.sends if send.marker in sent]
-    return {"send_lag_p95_ms": ms(percentile(late, 0.95)), "send_lag_max_ms": ms(max(late) if late else None)}
+    # How long the server took to answer the POSTs: the part of each latency spent before the publish.
+    answered = [record["done"] - record["sent"] for record in raw["sends"] if record["status"] != 101]
+    return {
+        "send_lag_p95_ms": ms(percentile(late, 0.95)),
+        "send_lag_max_ms": ms(max(late) if late else None),
+        "post_p50_ms": ms(percentile(answered, 0.5)),
+        "post_p95_ms": ms(percentile(answered, 0.95)),
+    }

@@ -12,7 +12,7 @@ from facilitation.permissions import LiveViewer
 from facilitation.services.common import (
     PRESENCE_WINDOW,
 )
-from workshops.models import Workshop
+from workshops.models import Participant, Workshop
 
 
 # --- presence ----------------------------------------------------------------------
@@ -29,6 +29,21 @@ def presence_touch(*, key: str, viewer: LiveViewer) -> None:
     )
     if viewer.participant is not None:
         type(viewer.participant).objects.filter(pk=viewer.participant.pk).update(last_seen_at=timezone.now())
+
+
+def presence_refresh(seen: dict[str, int | None]) -> None:
+    """Heartbeats of many connections at once: ``{presence key: participant id or None}``.
+
+    Two UPDATEs however many sockets beat meanwhile (the consumers batch them, see ``consumers``); a
+    connection that closed in between has no row left to refresh.
+    """
+    if not seen:
+        return
+    now = timezone.now()
+    Presence.objects.filter(key__in=list(seen)).update(seen_at=now)
+    participant_ids = {participant_id for participant_id in seen.values() if participant_id is not None}
+    if participant_ids:
+        Participant.objects.filter(pk__in=participant_ids).update(last_seen_at=now)
 
 
 def presence_leave(*, key: str) -> None:

@@ -14,9 +14,11 @@ import os
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from facilitation import fanout, realtime, services
 from facilitation.models import LiveState
@@ -355,11 +357,8 @@ def test_no_frame_of_an_anonymous_comment_names_its_author(transport, processes,
     assert "stats" not in readers[0].kinds()
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_presence_counts_reach_facilitators_coalesced_and_right_after_a_storm(
-    transport, live_workshop, facilitator
-):
-    """Twelve sockets arrive at once: the facilitator gets a couple of counts, the last one right."""
+async def _live_sockets(workshop, facilitator, guests: int):
+    """A connected facilitator's socket and ``guests`` guests' sockets (not yet connected) of ``workshop``."""
     from channels.db import database_sync_to_async
     from channels.testing import WebsocketCommunicator
     from django.conf import settings
@@ -374,15 +373,23 @@ async def test_presence_counts_reach_facilitators_coalesced_and_right_after_a_st
     def sessions():
         staff_client = Client()
         staff_client.force_login(facilitator)
-        return headers(staff_client), [headers(make_guest(live_workshop)[1]) for _ in range(12)]
+        return headers(staff_client), [headers(make_guest(workshop)[1]) for _ in range(guests)]
 
-    staff_headers, guests = await sessions()
-    path = f"/ws/w/{live_workshop.pk}/"
+    staff_headers, guest_headers = await sessions()
+    path = f"/ws/w/{workshop.pk}/"
     staff = WebsocketCommunicator(application, path, headers=staff_headers)
     assert (await staff.connect(timeout=5))[0]
     assert (await staff.receive_json_from(timeout=3))["kind"] == "stats"  # their own arrival
+    return staff, [WebsocketCommunicator(application, path, headers=guest) for guest in guest_headers]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_presence_counts_reach_facilitators_coalesced_and_right_after_a_storm(
+    transport, live_workshop, facilitator
+):
+    """Twelve sockets arrive at once: the facilitator gets a couple of counts, the last one right."""
+    staff, sockets = await _live_sockets(live_workshop, facilitator, 12)
     await asyncio.sleep(1.1)
-    sockets = [WebsocketCommunicator(application, path, headers=guest) for guest in guests]
     for s in sockets:
         assert (await s.connect(timeout=5))[0]
     received = []
@@ -394,3 +401,53 @@ async def test_presence_counts_reach_facilitators_coalesced_and_right_after_a_st
     stats = [frame for frame in received if frame["kind"] == "stats"]
     assert 1 <= len(stats) <= 3
     assert stats[-1]["data"]["connected"] == 12
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_heartbeats_are_written_together_and_refresh_every_socket(
+    transport, live_workshop, facilitator, monkeypatch
+):
+    """Twelve pages beat at once: their presence rows are all refreshed, in one or two writes, not twelve."""
+    from channels.db import database_sync_to_async
+
+    from facilitation.models import Presence
+    from workshops.models import Participant
+
+    staff, sockets = await _live_sockets(live_workshop, facilitator, 12)
+    for socket in sockets:
+        assert (await socket.connect(timeout=5))[0]
+    long_ago = timezone.now() - timedelta(minutes=10)
+
+    @database_sync_to_async
+    def age_everyone() -> None:
+        Presence.objects.filter(workshop=live_workshop).update(seen_at=long_ago)
+        Participant.objects.filter(workshop=live_workshop).update(last_seen_at=long_ago)
+
+    @database_sync_to_async
+    def stale() -> tuple[int, int]:
+        return (
+            Presence.objects.filter(workshop=live_workshop, seen_at__lte=long_ago).count(),
+            Participant.objects.filter(
+                pk__in=Presence.objects.filter(workshop=live_workshop).values("participant"),
+                last_seen_at__lte=long_ago,
+            ).count(),
+        )
+
+    await age_everyone()
+    writes = []
+    refresh = services.presence_refresh
+    monkeypatch.setattr(services, "presence_refresh", lambda beats: (writes.append(len(beats)), refresh(beats)))
+    for socket in sockets:
+        await socket.send_json_to({"type": "ping"})
+    for socket in sockets:
+        assert (await socket.receive_json_from(timeout=3)) == {"kind": "pong"}
+    for _ in range(40):
+        if sum(writes) >= 12:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.2)  # a write in progress finishes
+    assert sum(writes) == 12 and len(writes) <= 2
+    assert await stale() == (1, 0)  # every guest's row is fresh; the facilitator did not beat
+    for socket in sockets:
+        await socket.disconnect()
+    await staff.disconnect()
