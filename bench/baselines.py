@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-FRAME_BYTES = 300
+FRAME_BYTES = int(os.environ.get("BENCH_FRAME_BYTES", "300"))  # the baselines: ~300-byte frames
 GROUP = "bench"
 
 

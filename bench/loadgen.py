@@ -25,11 +25,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from queue import Empty
 
 from bench.stack import latency_summary, ms, percentile
 
 MARKER = re.compile(r"BMK[0-9a-f]{10}")
+SERVER_NOW = re.compile(r'"now":\s*"([^"]+)"')  # when the server process handed the frame to its sockets
 HEARTBEAT_SECONDS = 25  # as live.js
 SAFE_AFTER_SECONDS = 10  # as live.js: events can commit out of id order; only older ones are "sure"
 CONNECT_CONCURRENCY = 10  # per process: sockets opening at once (a page load spreads them too)
@@ -112,7 +114,7 @@ class Clock:
 # --- one client --------------------------------------------------------------------------------------------
 @dataclass
 class Seen:
-    receipts: dict = field(default_factory=dict)  # marker -> (time, "push" | "catchup")
+    receipts: dict = field(default_factory=dict)  # marker -> (time, "push" | "catchup", server's send time)
     opened: list = field(default_factory=list)  # times the socket opened
     failures: list = field(default_factory=list)  # why an opening failed
     statuses: list = field(default_factory=list)  # HTTP statuses of catch-up and panel requests
@@ -127,8 +129,19 @@ def _note(seen: Seen, text: str, how: str, now: float) -> list[str]:
     found = MARKER.findall(text)
     for marker in found:
         if marker not in seen.receipts:
-            seen.receipts[marker] = (now, how)
+            seen.receipts[marker] = (now, how, _server_now(text) if how == "push" else None)
     return found
+
+
+def _server_now(text: str) -> float | None:
+    """The frame's ``now`` (the hub's dispatch time) as epoch seconds; the same clock as ours on loopback."""
+    match = SERVER_NOW.search(text)
+    if match is None:
+        return None
+    try:
+        return datetime.fromisoformat(match.group(1)).timestamp()
+    except ValueError:
+        return None
 
 
 def _watermark(seen: Seen) -> int:
@@ -446,6 +459,9 @@ def analyse(plan: Plan, raw: dict, *, audience_filter=None) -> dict:
     expected = missing = 0
     missing_markers: set[str] = set()
     via_catchup = 0
+    dispatched: dict[str, float] = {}  # marker -> from the send to the server's dispatch (the POST's part)
+    handed: list[float] = []  # from the dispatch to each receipt (the fan-out's part)
+    slowest: dict[str, float] = {}  # marker -> its last recipient's latency
     for send in plan.sends:
         record = sent.get(send.marker)
         for client in plan.clients:
@@ -462,6 +478,10 @@ def analyse(plan: Plan, raw: dict, *, audience_filter=None) -> dict:
                 continue
             latencies.append(max(0.0, receipt[0] - record["sent"]))
             via_catchup += receipt[1] == "catchup"
+            if receipt[2] is not None:
+                dispatched.setdefault(send.marker, receipt[2] - record["sent"])
+                handed.append(max(0.0, receipt[0] - receipt[2]))
+                slowest[send.marker] = max(slowest.get(send.marker, 0.0), receipt[0] - record["sent"])
     markers = {send.marker for send in plan.sends}
     statuses = [record["status"] for record in raw["sends"] if record["marker"] in markers]
     statuses += [status for item in raw["clients"] for status in item["statuses"]]
@@ -475,6 +495,16 @@ def analyse(plan: Plan, raw: dict, *, audience_filter=None) -> dict:
             "http_5xx": sum(status >= 500 for status in statuses),
             "http_other_errors": sum(status < 200 or 400 <= status < 500 for status in statuses if status != 101),
             "statuses": {str(status): statuses.count(status) for status in sorted(set(statuses))},
+            # Where the time went: send -> the server dispatches (request, database, publish, Redis), and
+            # dispatch -> each receipt (writing to every socket, the generator reading).
+            "to_dispatch_p50_ms": ms(percentile(list(dispatched.values()), 0.5)),
+            "to_dispatch_p95_ms": ms(percentile(list(dispatched.values()), 0.95)),
+            "fanout_p50_ms": ms(percentile(handed, 0.5)),
+            "fanout_p95_ms": ms(percentile(handed, 0.95)),
+            "slowest_events": [  # the three sends whose last recipient waited longest: where was it spent?
+                {"last_ms": ms(last), "to_dispatch_ms": ms(dispatched[marker])}
+                for marker, last in sorted(slowest.items(), key=lambda item: -item[1])[:3]
+            ],
             "socket_failures": len([f for f in failures if ":" not in f]),
             "request_failures": len([f for f in failures if ":" in f]),
             "never_connected": sum(not item["opened"] for item in raw["clients"]) + (len(plan.clients) - len(by_index)),

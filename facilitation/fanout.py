@@ -214,7 +214,7 @@ class Member:
 
     def __init__(self, consumer: Subscriber, workshop_id: int, language: str, groups: frozenset[str]) -> None:
         self.consumer = consumer
-        self.send = consumer.base_send
+        self.send = _server_send(consumer.base_send)
         self.language = language
         self.workshop_id = workshop_id
         self.groups = groups
@@ -262,6 +262,17 @@ class Member:
         frames, self.backlog = self.backlog, None
         for frame in frames or ():
             self.push(frame)
+
+
+def _server_send(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], Awaitable[None]]:
+    """The ASGI server's own send beneath Channels' session wrapper, which only acts on
+    ``http.response.start`` but reads the session's state on every frame (about a tenth of a push)."""
+    from channels.sessions import InstanceSessionWrapper
+
+    wrapper = getattr(send, "__self__", None)
+    if isinstance(wrapper, InstanceSessionWrapper) and "websocket.send" not in wrapper.save_message_types:
+        return wrapper.real_send
+    return send
 
 
 class _Debounced:

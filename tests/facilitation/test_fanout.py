@@ -451,3 +451,16 @@ async def test_heartbeats_are_written_together_and_refresh_every_socket(
     for socket in sockets:
         await socket.disconnect()
     await staff.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_pushes_go_straight_to_the_server_not_through_the_session_wrapper(transport, live_workshop, facilitator):
+    """Channels' session wrapper reads the session on every frame and only acts on HTTP responses."""
+    from channels.sessions import InstanceSessionWrapper
+
+    staff, _guests = await _live_sockets(live_workshop, facilitator, 0)
+    members = list(fanout.hub().members.values())
+    assert len(members) == 1
+    assert not isinstance(getattr(members[0].send, "__self__", None), InstanceSessionWrapper)
+    assert isinstance(getattr(members[0].consumer.base_send, "__self__", None), InstanceSessionWrapper)
+    await staff.disconnect()
