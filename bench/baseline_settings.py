@@ -18,7 +18,13 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000"))}],
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+                    "socket_timeout": 30,  # as config.settings: redis-py 8's 5 s default breaks BZPOPMIN
+                }
+            ],
             "capacity": 1500,
             "expiry": 30,
         },

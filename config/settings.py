@@ -138,7 +138,10 @@ if REDIS_URL:
             # redis-py's asyncio pool refuses a 101st simultaneous command; a thousand sockets closing
             # at once each discard their groups, so allow many more (Redis itself takes 10,000 clients).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as the layer's
+                # blocking BZPOPMIN waits: every idle receive then fails and tears its consumer down
+                # (django/channels_redis#422). Reads may take longer than the pop's own timeout.
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS, "socket_timeout": 30}],
                 "capacity": 1500,
                 "expiry": 30,
             },

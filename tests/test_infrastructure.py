@@ -64,6 +64,29 @@ async def test_channel_layer_round_trip_goes_through_redis():
         await sender_side.close_pools()
 
 
+async def test_an_idle_receive_on_the_redis_layer_outlasts_its_blocking_pop():
+    """redis-py 8 reads with a 5 s timeout by default, as long as the layer's BZPOPMIN: without a longer
+    ``socket_timeout`` every consumer idle for 5 s died with "Timeout reading" (django/channels_redis#422)."""
+    require_service("Redis", bool(os.environ.get("REDIS_URL")))
+    import asyncio
+
+    from channels_redis.core import RedisChannelLayer
+
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    receiver_side, sender_side = RedisChannelLayer(**config), RedisChannelLayer(**config)
+    try:
+        channel = await receiver_side.new_channel()
+        waiting = asyncio.ensure_future(receiver_side.receive(channel))
+        await asyncio.sleep(receiver_side.brpop_timeout + 1.5)  # one whole blocking pop came back empty
+        assert not waiting.done()
+        await sender_side.send(channel, {"type": "test.message", "text": "vihdoin"})
+        assert (await asyncio.wait_for(waiting, 5))["text"] == "vihdoin"
+    finally:
+        await receiver_side.flush()
+        await receiver_side.close_pools()
+        await sender_side.close_pools()
+
+
 def test_task_runs_on_a_real_celery_worker_through_redis(celery_eager):
     """Start `celery worker` as its own process and have it answer through the Redis broker."""
     require_service("Redis", bool(os.environ.get("REDIS_URL")))
