@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 from facilitation import fanout
 from facilitation.models import Event
@@ -155,6 +156,37 @@ def _rendered(template: str, context: dict) -> dict:
         with translation.override(code):
             rendered[code] = {"html": render_to_string(template, context)}
     return rendered
+
+
+def csrf_slot() -> str:
+    """The placeholder that shared copies of page parts carry for the CSRF token, which is per browser: each
+    answer (or the page, for a pushed panel) fills in its own. The same in every process, and unguessable so
+    that no other text happens to contain it."""
+    return "csrf-" + salted_hmac("facilitation.rooms_overview", "csrf-slot").hexdigest()[:24]
+
+
+def phase_panels(live: LiveState) -> dict | None:
+    """The current phase's panel as every plain participant sees it, in each language, or None when each
+    viewer's panel is their own (see ``selectors.shared_panel_key``).
+
+    Pushed with the phase, so that a thousand screens do not all ask for the new panel at once.
+    """
+    from facilitation import selectors
+    from facilitation.permissions import LiveViewer
+
+    phase = live.current_phase
+    if phase is not None and (phase.kind in selectors.OWN_PANEL_KINDS or phase.is_private):
+        return None
+    anyone = LiveViewer(
+        workshop=live.workshop, participant=None, user=None, is_facilitator=False, is_contact_person=False
+    )
+    panels = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            page = selectors.live_page(anyone, shared=True)  # thread titles are in the language, too
+            context = {"workshop": live.workshop, "page": page, "viewer": anyone, "csrf_token": csrf_slot()}
+            panels[code] = {"panel": render_to_string("facilitation/partials/panel.html", context)}
+    return panels
 
 
 # --- payloads ------------------------------------------------------------------

@@ -195,9 +195,59 @@ def threads_for(viewer: LiveViewer, phase: Phase | None, limit: int = THREAD_LAT
     return list(threads.values())
 
 
-def live_page(viewer: LiveViewer, phase: Phase | None = None, limit: int = THREAD_LATEST) -> LivePage:
+# Phases whose panel holds something of the viewer's own: their room, their ideas and pairs, their survey.
+OWN_PANEL_KINDS = {Phase.Kind.ROUNDS, Phase.Kind.IDEAS, Phase.Kind.PRIORITISATION, Phase.Kind.FEEDBACK}
+
+
+def sees_shared_panel(viewer: LiveViewer) -> bool:
+    """A plain participant: not staff, not the organisation's contact person, not a case's presenter."""
+    return not (viewer.participant is None or viewer.is_staff or viewer.is_contact_person or viewer.presented_case_ids)
+
+
+def shared_panel_key(viewer: LiveViewer, limit: int, language: str) -> str | None:
+    """The cache key of the current phase's panel as every plain participant sees it, or None when this
+    viewer's panel is their own: staff, a case's presenter, someone who asked for earlier comments, a phase
+    with rooms, ideas, votes or the survey, answers still private. Two queries.
+
+    The key carries the newest event everyone sees: a comment, an edit, a hidden comment, a reaction or a
+    phase change makes a new key.
+    """
+    if not sees_shared_panel(viewer) or limit != THREAD_LATEST:
+        return None
+    current = (
+        LiveState.objects.filter(pk=viewer.workshop.pk)
+        .values_list(
+            "current_phase_id", "current_phase__kind", "current_phase__private_first", "current_phase__revealed_at"
+        )
+        .first()
+    )
+    phase_id, kind, private_first, revealed_at = current or (None, None, False, None)
+    if kind in OWN_PANEL_KINDS or (private_first and revealed_at is None):
+        return None
+    newest = (
+        Event.objects.filter(workshop=viewer.workshop, audience=Event.Audience.ALL)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return f"live-panel:{viewer.workshop.pk}:{phase_id or 0}:{newest or 0}:{language}"
+
+
+def _as_anyone(threads: list[Thread]) -> None:
+    """Forget whose page this is: no comment is "mine", no reaction pressed (the page marks its own)."""
+    for thread in threads:
+        for comment in thread.comments:
+            for shown in (comment, *comment.shown_replies):
+                shown.mine = False
+                shown.my_reaction = None
+
+
+def live_page(
+    viewer: LiveViewer, phase: Phase | None = None, limit: int = THREAD_LATEST, *, shared: bool = False
+) -> LivePage:
     """Everything the live page shows: state, agenda, the current (or given) phase and its threads (the latest
-    ``limit`` top-level comments of each)."""
+    ``limit`` top-level comments of each). ``shared``: as any plain participant sees it (see
+    ``shared_panel_key``)."""
     live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
     live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
@@ -207,6 +257,8 @@ def live_page(viewer: LiveViewer, phase: Phase | None = None, limit: int = THREA
         if shown.has_threads or shown.kind == Phase.Kind.ROUNDS:
             prefetch_related_objects([shown], "prompts")  # the threads and the rounds panel read them
     page = LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown, limit), limit=limit)
+    if shared:
+        _as_anyone(page.threads)
     if shown is not None and shown.kind == Phase.Kind.ROUNDS:
         page.rounds = round_view(viewer, shown, limit)
     elif shown is not None and shown.kind == Phase.Kind.WRAP_UP:

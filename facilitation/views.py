@@ -17,13 +17,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation import selectors, services
+from facilitation import realtime, selectors, services
 from facilitation.models import COMMENT_MAX_LENGTH, Phase
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.services import LiveError
@@ -86,11 +85,21 @@ def _live_context(viewer: LiveViewer, page: selectors.LivePage, last_event: int,
         "page": page,
         "last_event": last_event,
         "moderated_cases": ",".join(str(pk) for pk in sorted(viewer.presented_case_ids)),
+        "shared_panel": selectors.sees_shared_panel(viewer),  # the page may show a pushed panel as it is
+        "csrf_slot": realtime.csrf_slot(),
         "comment_max_length": COMMENT_MAX_LENGTH,
         "now": timezone.now(),
         "js_strings": _js_strings(),
         **extra,
     }
+
+
+# Shared copies of a page part (the participants' panel, the facilitators' room overview) are rendered once
+# for many browsers. The CSRF token is per browser, so a copy holds a placeholder (the same in every process,
+# unguessable) that each answer fills in.
+def _with_csrf(request, html: str) -> str:
+    # Not user text: the template's own output (escaped when rendered) with the token, letters and digits, put in.
+    return mark_safe(html.replace(realtime.csrf_slot(), get_token(request)))  # noqa: S308
 
 
 def _place_if_late(viewer: LiveViewer) -> None:
@@ -119,14 +128,33 @@ def live(request, workshop_id: int):
     return _render_live(request, viewer, template="facilitation/live.html")
 
 
+# When the phase changes, every screen asks for the new panel within a quarter of a second: a thousand
+# renders at once kept one server busy for tens of seconds (bench S5). A plain participant's panel is the same
+# for all of them, so it is rendered once per change of the workshop and language and shared through the
+# cache (see ``selectors.shared_panel_key``); each page then marks its own comments and reactions, as it does
+# for pushed comments. Changes that make no event (an agenda edit) show within PANEL_CACHE_SECONDS.
+PANEL_CACHE_SECONDS = 5
+
+
 @never_cache
 @require_GET
 def panel(request, workshop_id: int):
     """The current phase's panel alone, fetched by the page when the phase changes."""
     viewer = live_viewer(request, workshop_id)
     _place_if_late(viewer)
-    page = selectors.live_page(viewer, limit=selectors.thread_limit(request.GET.get("show")))
-    return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
+    limit = selectors.thread_limit(request.GET.get("show"))
+    key = selectors.shared_panel_key(viewer, limit, translation.get_language())
+    if key is None:
+        page = selectors.live_page(viewer, limit=limit)
+        return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
+    html = cache.get(key)
+    if html is None:
+        page = selectors.live_page(viewer, limit=limit, shared=True)
+        html = render_to_string(
+            "facilitation/partials/panel.html", _live_context(viewer, page, 0, csrf_token=realtime.csrf_slot())
+        )
+        cache.set(key, html, PANEL_CACHE_SECONDS)
+    return HttpResponse(_with_csrf(request, html))
 
 
 @never_cache
@@ -397,13 +425,8 @@ def room_help(request, workshop_id: int, room_id: int):
 
 
 # The overview is the same for every facilitator; while nothing happened in the workshop (no new event) and
-# nobody came or went, the rendered HTML is reused by every facilitator and process. The CSRF token is per
-# browser, so the copy holds a placeholder (the same in every process, unguessable) that each answer fills in.
+# nobody came or went, the rendered HTML is reused by every facilitator and process.
 OVERVIEW_CACHE_SECONDS = 30
-
-
-def _csrf_slot() -> str:
-    return "csrf-" + salted_hmac("facilitation.rooms_overview", "csrf-slot").hexdigest()[:24]
 
 
 def _rooms_overview_html(request, viewer: LiveViewer, round_, rounds: list) -> str:
@@ -417,12 +440,11 @@ def _rooms_overview_html(request, viewer: LiveViewer, round_, rounds: list) -> s
             "round": round_,
             "rounds": rounds,
             "rooms": selectors.rooms_overview(viewer.workshop, round_, connected=connected),
-            "csrf_token": _csrf_slot(),
+            "csrf_token": realtime.csrf_slot(),
         }
         html = render_to_string("facilitation/partials/rooms_overview.html", context)
         cache.set(key, html, OVERVIEW_CACHE_SECONDS)
-    # Not user text: the template's own output (escaped when rendered) with the token, letters and digits, put in.
-    return mark_safe(html.replace(_csrf_slot(), get_token(request)))  # noqa: S308
+    return _with_csrf(request, html)
 
 
 @never_cache

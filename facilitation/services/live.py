@@ -26,11 +26,11 @@ from workshops.services import workshop_transition
 
 def _publish_phase(live: LiveState) -> None:
     phase = live.current_phase
-    realtime.publish(
-        workshop_id=live.pk,
-        kind="phase",
-        payload={"phase": phase.pk if phase else None, "title": phase.title if phase else ""},
-    )
+    payload = {"phase": phase.pk if phase else None, "title": phase.title if phase else ""}
+    panels = realtime.phase_panels(live)
+    if panels:
+        payload["i18n"] = panels  # plain participants' pages show it at once instead of asking for it
+    realtime.publish(workshop_id=live.pk, kind="phase", payload=payload)
     realtime.publish(workshop_id=live.pk, kind="timer", payload=realtime.timer_payload(live))
 
 

@@ -455,16 +455,30 @@ async function reloadPanel() {
     if (!slot) return;
     const response = await fetch(root.dataset.panelUrl + showParam(), { credentials: "same-origin" });
     if (!response.ok) return;
-    const html = await response.text();
-    preserveTyping(slot, () => {
-      slot.innerHTML = html;
-    });
-    decorate(slot);
-    showKeptDrafts();
+    showPanel(slot, await response.text());
   })().finally(() => {
     panelLoading = null;
   });
   return panelLoading;
+}
+function showPanel(slot, html) {
+  preserveTyping(slot, () => {
+    slot.innerHTML = html;
+  });
+  decorate(slot);
+  showKeptDrafts();
+}
+/** A plain participant's page shows the panel that came with the phase: a thousand screens need not all
+ * ask for it at once. It is everyone's copy: this page fills in its own CSRF token, and decorate() marks
+ * its own comments and reactions. Anyone else (staff, a presenter, "Show earlier") asks for their own. */
+function phasePanel(data) {
+  const slot = root.querySelector("[data-panel-slot]");
+  if (slot && data.panel && root.dataset.sharedPanel === "1" && !showParam() && !panelLoading) {
+    showPanel(slot, data.panel.replaceAll(root.dataset.csrfSlot, csrfToken()));
+    return;
+  }
+  // A little spread so hundreds of screens do not ask at the same millisecond.
+  window.setTimeout(reloadPanel, Math.random() * 250);
 }
 async function reloadThreads(phaseId) {
   const url = root.dataset.threadsUrl.replace(/\/0\/$/, `/${phaseId}/`) + showParam();
@@ -678,8 +692,7 @@ function apply(event) {
     case "phase": {
       const title = root.querySelector("[data-current-phase-title]");
       if (title) title.textContent = data.title || "–";
-      // A little spread so hundreds of screens do not ask at the same millisecond.
-      window.setTimeout(reloadPanel, Math.random() * 250);
+      phasePanel(data);
       break;
     }
     case "timer":

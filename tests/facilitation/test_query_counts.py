@@ -199,3 +199,104 @@ def test_room_overview_copy_follows_events_and_carries_each_browsers_csrf_token(
     leader = viewer_of(running_round, participant=room.leader)
     services.room_summary_save(viewer=leader, room_id=room.pk, text="Tuore yhteenveto")
     assert "Tuore yhteenveto" in browsers[1].get(address).content.decode()
+
+
+def test_plain_participants_share_one_panel_copy_with_their_own_csrf_token(live_workshop, facilitator):
+    """A phase change makes every screen ask for the panel at once: it is rendered once, then shared."""
+    phase = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    services.phase_go(workshop=live_workshop, phase=phase)
+    now = timezone.now()
+    aino, bertta = (ParticipantFactory(workshop=live_workshop, first_joined_at=now) for _ in range(2))
+    comment, _created = services.comment_create(
+        viewer=viewer_of(live_workshop, participant=aino),
+        phase_id=phase.pk,
+        prompt_id=phase.prompts.first().pk,
+        parent_id=None,
+        text="Ainon oma havainto",
+        anonymous=False,
+        client_id=uuid.uuid4(),
+        language="fi",
+    )
+    Reaction.objects.create(comment=comment, participant=aino, kind=Reaction.Kind.AGREE)
+    browsers = {person: guest_client(person) for person in (aino, bertta)}
+    for browser in browsers.values():
+        browser.handler.enforce_csrf_checks = True
+    first_queries, first = queries_for(browsers[aino], url("panel", live_workshop))
+    browsers[bertta].get(url("panel", live_workshop))  # sessions settle
+    with CaptureQueriesContext(connection) as captured:
+        second = browsers[bertta].get(url("panel", live_workshop)).content.decode()
+    second_queries = len(captured)
+    assert second_queries < first_queries  # the copy, not a new render
+    assert "Ainon oma havainto" in first and "Ainon oma havainto" in second
+    tokens = []
+    for html in (first, second):
+        # Nobody's own marks in a shared copy: each page marks its own comments and reactions.
+        assert "data-mine" not in html and 'aria-pressed="true"' not in html
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1))
+    assert tokens[0] != tokens[1]
+    for (person, browser), token in zip(browsers.items(), tokens, strict=True):
+        response = browser.post(
+            url("comment_new", live_workshop),
+            {
+                "phase": phase.pk,
+                "prompt": phase.prompts.first().pk,
+                "text": f"Kiitos {person.pk}",
+                "client_id": str(uuid.uuid4()),
+                "csrfmiddlewaretoken": token,
+            },
+        )
+        assert response.status_code == 302  # not 403: the token is this browser's
+    # Those comments are events: the next panel is a fresh copy with them.
+    fresh = browsers[bertta].get(url("panel", live_workshop)).content.decode()
+    assert f"Kiitos {aino.pk}" in fresh and f"Kiitos {bertta.pk}" in fresh
+
+
+def test_a_panel_of_ones_own_is_never_shared(live_workshop, facilitator):
+    """Staff, a case's presenter, more comments asked for, rooms, ideas, votes, the survey, private answers."""
+    phase = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    services.phase_go(workshop=live_workshop, phase=phase)
+    person = ParticipantFactory(workshop=live_workshop)
+    plain = viewer_of(live_workshop, participant=person)
+    assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST, "fi") is not None
+    assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST * 2, "fi") is None
+    assert selectors.shared_panel_key(viewer_of(live_workshop, user=facilitator, staff=True), 25, "fi") is None
+    presenter = viewer_of(live_workshop, participant=person, presented=[live_workshop.cases.first().pk])
+    assert selectors.shared_panel_key(presenter, selectors.THREAD_LATEST, "fi") is None
+    Phase.objects.filter(pk=phase.pk).update(private_first=True)
+    assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST, "fi") is None
+    Phase.objects.filter(pk=phase.pk).update(revealed_at=timezone.now())
+    assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST, "fi") is not None
+    for kind in selectors.OWN_PANEL_KINDS:
+        Phase.objects.filter(pk=phase.pk).update(kind=kind)
+        assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST, "fi") is None
+
+
+def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
+    """Plain participants' pages show the pushed panel instead of all asking for it at once."""
+    from django.conf import settings
+
+    from facilitation import realtime
+    from facilitation.models import Event
+
+    phase = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_go(workshop=live_workshop, phase=phase)
+    event = Event.objects.filter(workshop=live_workshop, kind="phase").latest("id")
+    panels = event.payload["i18n"]
+    assert set(panels) == {code for code, _name in settings.LANGUAGES}
+    for code, part in panels.items():
+        html = part["panel"]
+        assert f'data-phase="{phase.pk}"' in html and realtime.csrf_slot() in html and "data-mine" not in html
+        assert (
+            realtime.event_for_client({"id": event.pk, "kind": "phase", "data": event.payload}, code)["data"]["panel"]
+            == html
+        )
+    assert panels["fi"]["panel"] != panels["en"]["panel"]  # the page's own words are in its language
+    # Private answers and the rooms are each viewer's own: no shared panel is pushed with them.
+    Phase.objects.filter(pk=phase.pk).update(private_first=True)
+    phase.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_go(workshop=live_workshop, phase=phase)
+        services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
+    for pushed in Event.objects.filter(workshop=live_workshop, kind="phase").order_by("-id")[:2]:
+        assert "i18n" not in pushed.payload
