@@ -12,8 +12,8 @@ recipient's receipt, over all recipients, with delivered/expected.
 - S4: 30 rooms × 7 people and a facilitator's socket (staff hears every room), everyone posting a note
   every 10 s for 60 s: the rooms' latencies and the facilitator's apart.
 - S5: the facilitator changes the phase (3 times, 8 s apart) for 1,000: time until the LAST participant
-  has the "phase" frame; and, as live.js does, each then loads its panel after 0–250 ms: time until the
-  last panel is loaded.
+  has the "phase" frame; and, as live.js does, each shows the panel that came with the phase (or, when
+  none came, loads it after 0–250 ms): time until the last panel is shown.
 - S6: reconnect storm: comments flow 1/s; 1,000 clients each drop once within 5 s and reconnect after
   live.js's back-off, catching up over the events endpoint after their last sure event id: time until
   every client has a push again; every comment seen by every client, by push or catch-up.

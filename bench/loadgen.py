@@ -133,6 +133,18 @@ def _note(seen: Seen, text: str, how: str, now: float) -> list[str]:
     return found
 
 
+def _own_words(text: str) -> str:
+    """A frame's text where markers count: a phase frame's pushed panel lists every phase's title (the
+    agenda), so only the phase's own title and the server's time are looked at there."""
+    if '"kind": "phase"' not in text:
+        return text
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps({"title": (frame.get("data") or {}).get("title", ""), "now": frame.get("now")})
+
+
 def _server_now(text: str) -> float | None:
     """The frame's ``now`` (the hub's dispatch time) as epoch seconds; the same clock as ours on loopback."""
     match = SERVER_NOW.search(text)
@@ -254,7 +266,7 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                 now = time.time()
                 if isinstance(text, bytes):
                     text = text.decode()
-                found = _note(seen, text, "push", now)
+                found = _note(seen, _own_words(text), "push", now)
                 if reconnected and found and seen.first_push_after_storm is None:
                     seen.first_push_after_storm = now
                 if client.events_url or client.panel_url:
@@ -265,7 +277,11 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                     if isinstance(event.get("id"), int):
                         seen.ids.setdefault(event["id"], now)
                     if client.panel_url and event.get("kind") == "phase" and found:
-                        background.add(asyncio.create_task(_panel(client, seen, http, found[0])))
+                        if (event.get("data") or {}).get("panel"):
+                            # As live.js on a plain participant's page: the panel came with the phase.
+                            seen.panels.append((found[0], now, 200))
+                        else:
+                            background.add(asyncio.create_task(_panel(client, seen, http, found[0])))
         except Exception:
             pass  # closed by the server: open again, as the page does
         finally:
