@@ -10,7 +10,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format worker install install-dev chromium migrate demo messages bench clean
+.PHONY: run test test-faults lint format worker install install-dev chromium migrate demo messages bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
@@ -66,6 +66,10 @@ format: install-dev
 ## Install what the tests need and run the whole suite (unit, consumer, browser)
 test: install-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The slow attacks: fault injection on the real stack and thousands of generated inputs (tests marked `faults`)
+test-faults: install-dev chromium
+	$(BIN)/python -m pytest --faults -m faults $(PYTEST_ARGS)
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l fi -l sv --no-location --ignore=.venv --ignore=tests --ignore=bench

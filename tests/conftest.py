@@ -30,9 +30,19 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} not configured (set DATABASE_URL / REDIS_URL, as .ci/run does)")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--faults", action="store_true", help="also run the slow fault and fuzz tests (make test-faults)")
+
+
+def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
-    thread for the rest of the session, which async tests must not meet."""
+    thread for the rest of the session, which async tests must not meet. Tests marked ``faults``
+    need minutes; they run only with ``--faults`` (``make test-faults``, which CI runs too)."""
+    if not config.getoption("--faults"):
+        skip = pytest.mark.skip(reason="slow fault/fuzz test: make test-faults runs it")
+        for item in items:
+            if "faults" in item.keywords:
+                item.add_marker(skip)
     items.sort(key=lambda item: "tests/browser/" in str(item.path))
 
 
