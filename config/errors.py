@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseServerError
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+# Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 10
 
 
 def _page(request, status: int, title: str, message: str):
@@ -31,8 +39,36 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # Rendered without a request context: the failure may be in the database or middleware.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return service_unavailable(request)
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render())
+
+
+def _language_without_database(request) -> str:
+    """The cookie's language, else the one the request already chose; never a query (the database is away)."""
+    available = dict(settings.LANGUAGES)
+    for candidate in (request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME), getattr(request, "LANGUAGE_CODE", None)):
+        if candidate in available:
+            return candidate
+    return settings.LANGUAGE_CODE
+
+
+def service_unavailable(request):
+    """503 while the database cannot be reached: a short page in the user's language (JSON for the page's
+    scripts), with ``Retry-After``. Touches neither the database nor the session."""
+    with translation.override(_language_without_database(request)):
+        message = _("The service is briefly unavailable. Please try again in a moment; nothing you saved is lost.")
+        if "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"error": message, "retry": True}, status=503)
+        else:
+            html = loader.get_template("503.html").render(
+                {"message": message, "language": translation.get_language(), "title": _("Please wait a moment")}
+            )
+            response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def too_many_requests(request, exception=None):
