@@ -11,7 +11,10 @@ frame once and writes it straight to its local sockets.
 - One ``Hub`` per event loop (a server process has one) keeps ``group -> members`` and one Redis pub/sub
   connection subscribed to the workshops that have local sockets. After that connection drops it
   reconnects with back-off, subscribes again and sends every local socket a ``resync`` frame: the
-  page then fetches what it missed by event id (PostgreSQL is the truth).
+  page then fetches what it missed by event id (PostgreSQL is the truth). While it is away every
+  local socket (and any that connects meanwhile) gets a ``live.paused`` frame: the page polls.
+- A publish that fails (Redis away) is logged and kept for a retry, at most ``RETRY_LIMIT`` messages
+  for ``RETRY_FOR`` seconds; the request that committed never sees the failure.
 - Frames are built only from the event payload, which never names an anonymous author.
 - ``debounce()`` coalesces the facilitators' presence counts: a reconnect storm of 1,000 sockets makes
   a couple of pushes, not 1,000 (the last one reads the settled counts).
@@ -30,6 +33,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
@@ -48,6 +52,10 @@ HEALTH_TIMEOUT = 3 * HEALTH_INTERVAL  # ... and counts as dropped after this lon
 RECONNECT_MAX = 5.0  # seconds, cap of the reconnect back-off
 SUBSCRIBE_TIMEOUT = 3.0  # how long a first joiner waits for Redis to confirm the subscription
 RESYNC = {"kind": "resync", "id": None, "data": {}}
+PAUSED = {"kind": "live.paused", "id": None, "data": {}}
+RETRY_LIMIT = 1000  # unpublished messages kept per process while Redis is away ...
+RETRY_FOR = 60.0  # ... for at most this many seconds (the pages catch up by id after the resync anyway)
+RETRY_EVERY = 1.0  # seconds between two retries
 
 
 class Subscriber(Protocol):
@@ -111,18 +119,72 @@ def publish(workshop_id: int, groups: Iterable[str], message: dict | None = None
         body["event"] = message
     data = json.dumps(body, separators=(",", ":"))
     if settings.REDIS_URL:
-        import redis
-
-        try:
-            _redis_client(settings.REDIS_URL).publish(channel_for(workshop_id), data)
-        except redis.RedisError:
-            logger.warning("live push of workshop %s lost: Redis unavailable", workshop_id, exc_info=True)
+        _publish_or_keep(settings.REDIS_URL, channel_for(workshop_id), data)
         return
     for hub in _live_hubs():
         try:
             hub.loop.call_soon_threadsafe(hub.dispatch, workshop_id, data, context=contextvars.Context())
         except RuntimeError:  # the loop closed in between
             _forget(hub.loop)
+
+
+_unsent_lock = threading.Lock()
+_unsent: deque[tuple[float, str, str, str]] = deque(maxlen=RETRY_LIMIT)  # (since, url, channel, data)
+_retrier: threading.Thread | None = None
+
+
+def _publish_or_keep(url: str, channel: str, data: str) -> None:
+    """PUBLISH, or keep the message for the retry thread when Redis cannot be reached (logged, not raised)."""
+    import redis
+
+    with _unsent_lock:
+        waiting = bool(_unsent)
+    if not waiting:  # while earlier ones wait, queue behind them: the order stays
+        try:
+            _redis_client(url).publish(channel, data)
+            return
+        except redis.RedisError as error:
+            logger.warning("live push not published (Redis: %s); retrying", type(error).__name__)
+    _keep(url, channel, data)
+
+
+def _keep(url: str, channel: str, data: str) -> None:
+    global _retrier
+    with _unsent_lock:
+        if len(_unsent) == _unsent.maxlen:
+            logger.warning("live push dropped: %s unpublished pushes waiting already", RETRY_LIMIT)
+        _unsent.append((time.monotonic(), url, channel, data))
+        if _retrier is None or not _retrier.is_alive():
+            _retrier = threading.Thread(target=_retry_unsent, name="kehittamo-live-retry", daemon=True)
+            _retrier.start()
+
+
+def _retry_unsent() -> None:
+    """Publish the kept messages in order once Redis answers again; give up on those older than ``RETRY_FOR``."""
+    import redis
+
+    while True:
+        time.sleep(RETRY_EVERY)
+        with _unsent_lock:
+            if not _unsent:
+                return
+        while True:
+            with _unsent_lock:
+                if not _unsent:
+                    break
+                item = _unsent[0]
+                since, url, channel, data = item
+                if time.monotonic() - since > RETRY_FOR:
+                    _unsent.popleft()
+                    logger.warning("live push given up after %.0f s; the pages catch up by id", RETRY_FOR)
+                    continue
+            try:
+                _redis_client(url).publish(channel, data)
+            except redis.RedisError:
+                break  # still away: try again after a pause
+            with _unsent_lock:
+                if _unsent and _unsent[0] is item:
+                    _unsent.popleft()
 
 
 # --- hubs: one per event loop ----------------------------------------------------
@@ -302,6 +364,7 @@ class Hub:
         self._pubsub = None
         self._confirmations: dict[str, asyncio.Future] = {}
         self._debounced: dict[object, _Debounced] = {}
+        self.paused = False  # the subscription is away: pushes may be missing, the pages poll
 
     # --- membership -------------------------------------------------------------
     async def join(
@@ -322,10 +385,12 @@ class Hub:
             await self._subscribe(workshop_id)
 
     def release(self, consumer: Subscriber) -> None:
-        """The socket is accepted: send what was held for it."""
+        """The socket is accepted: send what was held for it, and ``live.paused`` while the feed is away."""
         member = self.members.get(consumer)
         if member is not None:
             member.release()
+            if self.paused:
+                member.push(json.dumps({**PAUSED, "now": timezone.now().isoformat()}))
 
     def update(self, consumer: Subscriber, groups: Iterable[str]) -> None:
         """Follow exactly these groups from now on (rooms changed)."""
@@ -395,6 +460,7 @@ class Hub:
 
     def resync(self) -> None:
         """Tell every local socket to fetch what it may have missed, and to re-read its rooms."""
+        self.paused = False
         frame = json.dumps({**RESYNC, "now": timezone.now().isoformat()})
         for member in list(self.members.values()):
             try:
@@ -402,6 +468,16 @@ class Hub:
             except Exception:
                 logger.debug("resync to a closed socket dropped", exc_info=True)
             self._control(member, "resubscribe")
+
+    def pause(self) -> None:
+        """The subscription dropped: tell every local socket that pushes may be missing until ``resync``."""
+        self.paused = True
+        frame = json.dumps({**PAUSED, "now": timezone.now().isoformat()})
+        for member in list(self.members.values()):
+            try:
+                member.push(frame)
+            except Exception:
+                logger.debug("pause to a closed socket dropped", exc_info=True)
 
     # --- debounced work -----------------------------------------------------------
     def debounce(self, key: object, func: Callable[[], None]) -> None:
@@ -534,6 +610,7 @@ class Hub:
             except Exception:  # any failure of the connection means: reconnect
                 if not dropped:
                     logger.warning("live subscription %s dropped; reconnecting", self.name, exc_info=True)
+                    self.pause()
                 failures += 1
                 dropped = True
                 await self._close_connection()

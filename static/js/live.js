@@ -723,8 +723,18 @@ function apply(event) {
       break;
     case "resync":
       // The server's live feed was interrupted: fetch what may have been missed (spread, so a
-      // thousand pages do not ask at the same millisecond).
+      // thousand pages do not ask at the same millisecond), and stop the polling that stood in for it.
+      feedPaused = false;
+      if (ws && ws.readyState === WebSocket.OPEN) {
+        stopPolling();
+        setConnection("live");
+      }
       window.setTimeout(() => catchUp().catch(() => {}), Math.random() * 1000);
+      break;
+    case "live.paused":
+      // The socket is open but the server's live feed is away (Redis): poll until it says "resync".
+      feedPaused = true;
+      startPolling();
       break;
     case "idea.created":
       placeComment(data);
@@ -768,6 +778,7 @@ let attempts = 0;
 let failures = 0;
 let heartbeat = null;
 let pollTimer = null;
+let feedPaused = false; // the server said its live feed is away: poll although the socket is open
 
 function setConnection(state) {
   const element = root.querySelector("[data-connection]");
@@ -781,7 +792,7 @@ function startPolling() {
   const tick = async () => {
     try {
       await catchUp(true);
-      if (!ws || ws.readyState !== WebSocket.OPEN) setConnection("polling");
+      if (feedPaused || !ws || ws.readyState !== WebSocket.OPEN) setConnection("polling");
     } catch {
       setConnection(navigator.onLine ? "reconnecting" : "offline");
     }
@@ -812,6 +823,7 @@ function connect() {
     opened = true;
     attempts = 0;
     failures = 0;
+    feedPaused = false;
     stopPolling();
     setConnection("live");
     catchUp().catch(() => {});
@@ -841,7 +853,9 @@ function connect() {
 function reconnectLater() {
   setConnection(navigator.onLine ? "reconnecting" : "offline");
   if (failures >= 3) startPolling();
-  const delay = Math.min(30000, 1000 * 2 ** attempts) * (0.5 + Math.random());
+  // Capped at 5 s: after a server restart every page is back within seconds of the server (polling
+  // covers a longer outage after three failures; the jitter spreads a thousand pages' attempts).
+  const delay = Math.min(5000, 1000 * 2 ** attempts) * (0.5 + Math.random());
   attempts += 1;
   window.setTimeout(connect, delay);
 }
