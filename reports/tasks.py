@@ -8,6 +8,7 @@ from pathlib import Path
 
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -18,8 +19,10 @@ from reports.workbook import build_workbook, workbook_row_total
 
 logger = logging.getLogger(__name__)
 
-# Held while a worker builds an export and renewed every 500 rows; a dead worker's lock expires.
-LOCK_SECONDS = 120
+
+def _lock_seconds() -> int:
+    """How long the task's lock lives unless renewed (renewed as the work goes on; a dead worker's expires)."""
+    return settings.KEHITTAMO_TASK_LOCK_SECONDS
 
 
 @shared_task(
@@ -52,12 +55,12 @@ def export_build(self, export_id: int) -> dict:
 
 def _run(task, export_id: int) -> dict:
     lock = f"kehittamo:export:{export_id}"
-    if not cache.add(lock, task.request.id or "eager", LOCK_SECONDS):
+    if not cache.add(lock, task.request.id or "eager", _lock_seconds()):
         # A re-delivered message while another worker still builds this export: look again later.
         if task.request.is_eager:
             return services.export_progress(export_id)
         try:
-            raise task.retry(countdown=LOCK_SECONDS)
+            raise task.retry(countdown=_lock_seconds())
         except MaxRetriesExceededError:
             return services.export_progress(export_id)
     try:
@@ -86,7 +89,7 @@ def _build(export: Export, lock: str) -> None:
 
     def progress(rows_written: int) -> None:
         services.export_progress_set(export_id=export.pk, rows_written=rows_written)
-        cache.touch(lock, LOCK_SECONDS)
+        cache.touch(lock, _lock_seconds())
 
     with tempfile.TemporaryDirectory(prefix="kehittamo-export-") as directory:
         path = Path(directory) / "workbook.xlsx"

@@ -133,6 +133,26 @@ def invitation_batch_queued(*, batch: InvitationBatch) -> list[Participant]:
     )
 
 
+def invitation_batch_interrupted(*, batch: InvitationBatch) -> int:
+    """Fail the batch's participants left SENDING by a worker that died mid-send; returns how many.
+
+    Their mail may or may not have left, so they are not mailed again automatically (an invitation is
+    never sent twice): the organiser sees the note and can send theirs again.
+    """
+    with transaction.atomic():
+        interrupted = batch.participants.filter(invitation_status=IS.SENDING).update(
+            invitation_status=IS.FAILED,
+            invitation_error=_(
+                "Sending was interrupted; the invitation may not have arrived. Send it again if needed."
+            ),
+        )
+        if interrupted:
+            InvitationBatch.objects.filter(pk=batch.pk).update(failed=F("failed") + interrupted)
+    if interrupted:
+        logger.warning("invitations interrupted mid-send", extra={"batch_id": batch.pk, "count": interrupted})
+    return interrupted
+
+
 def invitation_batch_mark_running(*, batch: InvitationBatch) -> None:
     """Move a pending batch to RUNNING so the progress page shows that sending has begun."""
     InvitationBatch.objects.filter(pk=batch.pk, status=InvitationBatch.Status.PENDING).update(
@@ -151,8 +171,13 @@ def invitation_send_one(*, batch: InvitationBatch, participant: Participant, con
         _record_failure(batch=batch, participant=participant, error=_("No e-mail address."))
         return False
     previous = (participant.token_hash, participant.token_revoked_at)
-    # The new token is committed before the mail leaves: a mailed link must always work.
-    token = participant_issue_token(participant=participant)
+    # The new token is committed before the mail leaves: a mailed link must always work. SENDING is
+    # committed with it: if the worker dies before the outcome is saved, nobody can know whether the mail
+    # left, and a retry must not mail the person a second time (see ``invitation_batch_interrupted``).
+    with transaction.atomic():
+        token = participant_issue_token(participant=participant)
+        participant.invitation_status = IS.SENDING
+        participant.save(update_fields=["invitation_status"])
     try:
         message = invitation_message(participant=participant, token=token)
         delivered = connection.send_messages([message])
@@ -165,7 +190,7 @@ def invitation_send_one(*, batch: InvitationBatch, participant: Participant, con
         logger.warning("invitation not sent", extra={"participant_id": participant.pk, "batch_id": batch.pk})
         return False
     except Exception:
-        _token_restore(participant=participant, previous=previous)
+        _token_restore(participant=participant, previous=previous, status=IS.QUEUED)
         raise
     with transaction.atomic():
         participant.invitation_status = IS.SENT
@@ -205,10 +230,16 @@ def invitation_batch_finish(*, batch: InvitationBatch, error: str = "") -> Invit
     return batch
 
 
-def _token_restore(*, participant: Participant, previous: tuple[str | None, datetime | None]) -> None:
-    """Put back the link the participant had before an invitation that never left."""
+def _token_restore(
+    *, participant: Participant, previous: tuple[str | None, datetime | None], status: str | None = None
+) -> None:
+    """Put back the link the participant had before an invitation that never left (and ``status``, if given)."""
     participant.token_hash, participant.token_revoked_at = previous
-    participant.save(update_fields=["token_hash", "token_revoked_at"])
+    fields = ["token_hash", "token_revoked_at"]
+    if status is not None:
+        participant.invitation_status = status
+        fields.append("invitation_status")
+    participant.save(update_fields=fields)
 
 
 def _record_failure(*, batch: InvitationBatch, participant: Participant, error: str) -> None:

@@ -163,6 +163,8 @@ class Participant(models.Model):
     class InvitationStatus(models.TextChoices):
         NOT_INVITED = "not_invited", _("Not invited")
         QUEUED = "queued", _("Queued")
+        # On its way: the mail is being handed to the mail server (a worker that dies here leaves it so).
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Invited")
         FAILED = "failed", _("Sending failed")
 

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
+from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import get_connection
 
@@ -14,8 +15,10 @@ from workshops.models import InvitationBatch
 
 logger = logging.getLogger(__name__)
 
-# Held while a worker sends a batch and renewed after every participant; a dead worker's lock expires.
-LOCK_SECONDS = 120
+
+def _lock_seconds() -> int:
+    """How long the task's lock lives unless renewed (renewed as the work goes on; a dead worker's expires)."""
+    return settings.KEHITTAMO_TASK_LOCK_SECONDS
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=10)
@@ -35,12 +38,12 @@ def invitations_send(self, batch_id: int) -> dict:
         return invitations.invitation_batch_progress(batch=batch)
 
     lock = f"kehittamo:invitation-batch:{batch_id}"
-    if not cache.add(lock, self.request.id or "eager", LOCK_SECONDS):
+    if not cache.add(lock, self.request.id or "eager", _lock_seconds()):
         # A re-delivered message while another worker is still sending this batch: let that one finish.
         if self.request.is_eager:
             return invitations.invitation_batch_progress(batch=batch)
         try:
-            raise self.retry(countdown=LOCK_SECONDS)
+            raise self.retry(countdown=_lock_seconds())
         except MaxRetriesExceededError:
             return invitations.invitation_batch_progress(batch=batch)
     try:
@@ -63,6 +66,7 @@ def invitations_send(self, batch_id: int) -> dict:
 def _send_queued(*, batch: InvitationBatch, lock: str) -> None:
     """Mail every still-queued participant of the batch over one connection, then finish the batch."""
     invitations.invitation_batch_mark_running(batch=batch)
+    invitations.invitation_batch_interrupted(batch=batch)
     queued = invitations.invitation_batch_queued(batch=batch)
     if queued:
         connection = get_connection()
@@ -70,7 +74,7 @@ def _send_queued(*, batch: InvitationBatch, lock: str) -> None:
         try:
             for participant in queued:
                 invitations.invitation_send_one(batch=batch, participant=participant, connection=connection)
-                cache.touch(lock, LOCK_SECONDS)
+                cache.touch(lock, _lock_seconds())
         finally:
             invitations.invitation_connection_close(connection)
     invitations.invitation_batch_finish(batch=batch)

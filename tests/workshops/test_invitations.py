@@ -506,3 +506,55 @@ def test_sending_moves_a_planned_workshop_to_invitations_sent(send, smtp_sink, w
     assert (change.from_status, change.to_status) == (Workshop.Status.PLANNED, Workshop.Status.INVITATIONS_SENT)
     assert change.changed_by == facilitator
     assert change.note == "invitations sent"
+
+
+def test_a_worker_killed_between_mail_and_record_never_mails_anyone_twice(
+    send, smtp_sink, monkeypatch, workshop, participant, group_leader
+):
+    """The mail left, the worker died before saving that: the retry must not send it again."""
+    from workshops import invitations
+
+    class WorkerKilled(BaseException):  # SIGKILL: no except clause of the task sees it
+        pass
+
+    real_now = invitations.timezone.now
+
+    def now_or_die():
+        if _mails_to(smtp_sink, "rauha@example.fi") and not killed:
+            killed.append(True)
+            raise WorkerKilled
+        return real_now()
+
+    killed: list[bool] = []
+    monkeypatch.setattr(invitations.timezone, "now", now_or_die)
+    with pytest.raises(WorkerKilled):
+        send(workshop=workshop, requested_by=None)
+    batch = InvitationBatch.objects.get(workshop=workshop)
+    rauha = Participant.objects.get(pk=group_leader.participant.pk)
+    assert rauha.invitation_status == Participant.InvitationStatus.SENDING
+
+    result = invitations_send.delay(batch.pk).get()  # the message's next delivery, to a new worker
+
+    assert len(_mails_to(smtp_sink, "rauha@example.fi")) == 1
+    assert len(_mails_to(smtp_sink, "aino@example.fi")) == 1
+    rauha.refresh_from_db()
+    assert rauha.invitation_status == Participant.InvitationStatus.FAILED
+    assert rauha.invitation_error.startswith("Lähetys keskeytyi")  # Finnish: the worker runs in the default language
+    assert (result["sent"], result["failed"], result["done"]) == (1, 1, True)
+
+
+def test_an_unexpected_error_mid_send_puts_the_participant_back_in_the_queue(
+    monkeypatch, workshop, participant, django_capture_on_commit_callbacks
+):
+    from workshops import invitations
+
+    def broken(**kwargs):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(invitations, "invitation_message", broken)
+    before = Participant.objects.get(pk=participant.participant.pk).token_hash
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        invitation_batch_start(workshop=workshop, requested_by=None)
+    person = Participant.objects.get(pk=participant.participant.pk)
+    assert person.token_hash == before  # the link that was mailed earlier still works
+    assert person.invitation_status == Participant.InvitationStatus.FAILED  # the task gave up and said so
