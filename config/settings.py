@@ -171,7 +171,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died (SIGKILL, lost machine) is handed to another worker after this many seconds
 # (Redis keeps unacknowledged messages aside until then; Kombu's default is an hour). Longer than any
 # task runs or waits for its countdown; a copy that arrives while the first still runs finds its lock.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
+# Workers look for such messages every 10 s (Kombu's default scans only every tenth time).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    "unacked_restore_throttle": 1,
+}
 # The lock a worker holds on an export or an invitation batch, renewed as it goes; a dead worker's lock
 # expires after this long, so the task's next delivery can take over.
 KEHITTAMO_TASK_LOCK_SECONDS = int(os.environ.get("TASK_LOCK_SECONDS", "120"))

@@ -30,6 +30,16 @@ def reconnect_delay(attempts: int, rng: random.Random) -> float:
     return min(5.0, 1.0 * 2**attempts) * (0.5 + rng.random())
 
 
+def wait_until(condition, timeout: float, step: float = 0.1) -> float | None:
+    """Seconds until ``condition()`` held, or None after ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(step)
+    return None
+
+
 @dataclass
 class Post:
     client_id: str
@@ -125,13 +135,7 @@ class Crowd:
         self.posting.clear()
 
     def wait_until(self, condition, timeout: float, step: float = 0.1) -> float | None:
-        """Seconds until ``condition()`` held, or None after ``timeout``."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if condition():
-                return time.monotonic() - started
-            time.sleep(step)
-        return None
+        return wait_until(condition, timeout, step)
 
     def unsent(self) -> list[Post]:
         return [post for page in self.pages for post in page.posts if not post.stored]

@@ -164,6 +164,7 @@ class Stack:
         self.postgres.create_database()
         self.redis.start()
         self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("collectstatic", "--noinput", "-v", "0")  # DEBUG off: pages need the manifest, as in production
         self.start_server()
         self.start_worker()
 

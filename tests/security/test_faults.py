@@ -9,14 +9,17 @@ Only ``make test-faults`` runs these (marker ``faults``).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.security.faults_clients import Crowd
+from tests.security.faults_clients import Crowd, wait_until
 from tests.security.faults_stack import Stack
 
 pytestmark = [pytest.mark.faults]
@@ -45,9 +48,10 @@ def stack(tmp_path_factory):
 
 
 def comment_copies(stack: Stack, workshop_id: int) -> dict[str, int]:
-    """client id -> how many comments the database holds with it."""
+    """client id -> how many comments the database holds with it (the crowd's: their text starts "fault-")."""
     rows = stack.postgres.query(
-        "SELECT client_id::text, count(*) FROM facilitation_comment WHERE workshop_id = %s GROUP BY client_id",
+        "SELECT client_id::text, count(*) FROM facilitation_comment WHERE workshop_id = %s AND text LIKE 'fault-%%' "
+        "GROUP BY client_id",
         workshop_id,
     )
     return dict(rows)
@@ -151,3 +155,303 @@ def test_redis_killed_for_30_s_loses_nothing_and_live_push_comes_back(stack):
     assert len(told_to_poll) == PARTICIPANTS, "every page is told that the live feed is away"
     assert len(polled) == PARTICIPANTS, f"pages that got comments by polling during the outage: {polled}"
     assert push_back is not None and max(first_push) <= 10, f"live push back after {first_push} s"
+
+
+# --- the browser ---------------------------------------------------------------------------------------------
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium():
+    """Chromium for one test: the Playwright loop ends with it (async tests may follow in this session)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        yield browser
+        browser.close()
+
+
+def live_page(browser, stack: Stack, workshop_id: int, cookies: dict):
+    """A participant's live page in English, signed in with the seeded session."""
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(15_000)
+    jar = {**cookies, "kehittamo_language": "en"}
+    context.add_cookies([{"name": name, "value": value, "url": stack.base} for name, value in jar.items()])
+    page = context.new_page()
+    page.goto(f"{stack.base}/w/{workshop_id}/live/")
+    expect_state(page, "live")
+    return page
+
+
+def expect_state(page, state: str, timeout: float = 15_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-connection]")).to_have_attribute("data-state", state, timeout=timeout)
+
+
+def composer_area(page):
+    return page.locator("form[data-composer]:not([data-kept])").first.locator("textarea")
+
+
+# --- the ASGI server -----------------------------------------------------------------------------------------
+def test_asgi_server_restart_every_page_reconnects_resyncs_and_a_draft_survives(stack, chromium):
+    from playwright.sync_api import expect
+
+    seeded = stack.call("live_workshop", participants=PARTICIPANTS + 1)
+    typist = seeded["participants"].pop()  # the browser's; the crowd has the other 20
+    crowd = Crowd(stack.base, seeded, post_every=6)
+    crowd.start()
+    page = live_page(chromium, stack, seeded["workshop_id"], typist)
+    draft = composer_area(page)
+    try:
+        draft.press_sequentially("Luonnos ennen katkoa, ", delay=20)
+        time.sleep(4)
+        stopped = time.time()
+        stack.stop_server()
+        draft.press_sequentially("ja katkon aikana kirjoitettu loppu.", delay=20)
+        started_for = stack.start_server()
+        up = time.time()
+
+        def everyone_back() -> bool:
+            return all(any(at > stopped for at in page_.opened) for page_ in crowd.pages)
+
+        crowd.wait_until(everyone_back, 30)
+        expect_state(page, "live", timeout=30_000)
+        browser_back = time.time() - stopped
+        full = "Luonnos ennen katkoa, ja katkon aikana kirjoitettu loppu."
+        expect(draft).to_have_value(full)  # nothing replaced what was being typed
+        page.reload()  # and it survives a reload, too (kept on the device)
+        expect_state(page, "live")
+        expect(composer_area(page)).to_have_value(full)
+        composer_area(page).locator("xpath=ancestor::form").get_by_role("button", name="Send").click()
+        expect(page.locator(".comment-text").filter(has_text=full)).to_have_count(1)
+        crowd.pause_posting()
+        time.sleep(12)
+        result = assert_nothing_lost(stack, crowd, seeded)
+    finally:
+        crowd.stop()
+        page.context.close()
+
+    back = [min(at for at in page_.opened if at > stopped) for page_ in crowd.pages]
+    failed_posts = [post for post in crowd.posts if len(post.statuses) > 1]
+    typed = stack.postgres.query(
+        "SELECT count(*) FROM facilitation_comment WHERE workshop_id = %s AND text = %s", seeded["workshop_id"], full
+    )[0][0]
+    figures(
+        "asgi restart",
+        server_down_s=round(up - stopped, 1),
+        server_start_s=round(started_for, 1),
+        reconnect_after_stop_max_s=round(max(back) - stopped, 1),
+        reconnect_after_up_max_s=round(max(back) - up, 1),
+        browser_live_again_s=round(browser_back, 1),
+        posts_retried=len(failed_posts),
+        **result,
+    )
+    assert typed == 1
+    assert max(back) - up <= 10, f"pages back {[round(at - up, 1) for at in back]} s after the server"
+    assert result["comments"] >= 40
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------
+def _probe(stack: Stack, seeded: dict, *, json_post: bool) -> tuple[int, str, str, float]:
+    """A page load (HTML) or a comment POST (JSON) of a participant, as the browser makes them."""
+    import httpx
+
+    cookies = seeded["participants"][0]
+    headers = {
+        "Cookie": "; ".join(f"{key}={value}" for key, value in cookies.items()),
+        "Origin": stack.base,
+        "Referer": stack.base + "/",
+    }
+    started = time.monotonic()
+    url = f"{stack.base}/w/{seeded['workshop_id']}/"
+    if json_post:
+        response = httpx.post(
+            url + "comments/",
+            data={"phase": seeded["phase_id"], "thread": f"p{seeded['phase_id']}", "text": "koetus", "client_id": ""},
+            headers={**headers, "Accept": "application/json", "X-CSRFToken": cookies["csrftoken"]},
+            timeout=90,
+        )
+    else:
+        response = httpx.get(url + "live/", headers={**headers, "Accept": "text/html"}, timeout=90)
+    return response.status_code, response.headers.get("content-type", ""), response.text, time.monotonic() - started
+
+
+def test_postgres_restart_answers_a_friendly_503_and_recovers_by_itself(stack):
+    seeded = stack.call("live_workshop", participants=PARTICIPANTS)
+    crowd = Crowd(stack.base, seeded, post_every=8)
+    crowd.start()
+    try:
+        time.sleep(5)
+        stopped = time.time()
+        stack.postgres.stop("fast")
+        html = _probe(stack, seeded, json_post=False)
+        answer = _probe(stack, seeded, json_post=True)
+        health = stack.health()
+        stack.postgres.start()
+        restarted = time.time()
+
+        def serving() -> bool:
+            return _probe(stack, seeded, json_post=False)[0] == 200 and stack.health()[0] == 200
+
+        recovered = crowd.wait_until(serving, 60, step=0.5)
+        crowd.pause_posting()
+        time.sleep(12)
+        result = assert_nothing_lost(stack, crowd, seeded)
+    finally:
+        crowd.stop()
+    figures(
+        "postgres restart",
+        database_down_s=round(restarted - stopped, 1),
+        html_503_after_s=round(html[3], 1),
+        json_503_after_s=round(answer[3], 1),
+        health_during=health[0],
+        recovered_after_restart_s=None if recovered is None else round(recovered, 1),
+        posts_retried=len([post for post in crowd.posts if len(post.statuses) > 1]),
+        **result,
+    )
+    status, content_type, body, _took = html
+    assert status == 503 and content_type.startswith("text/html")
+    assert "Palvelu on hetken poissa käytöstä" in body  # Finnish, the participant's language
+    for leak in ("Traceback", "OperationalError", "psycopg", "5432", str(stack.postgres.port)):
+        assert leak not in body
+    status, content_type, body, _took = answer
+    assert status == 503 and content_type == "application/json"
+    assert json.loads(body)["error"].startswith("Palvelu on hetken poissa")
+    assert health[0] == 503 and health[1]["checks"]["database"]["ok"] is False
+    assert recovered is not None and recovered <= 30, f"not serving {recovered} s after PostgreSQL came back"
+
+
+# --- the Celery worker ---------------------------------------------------------------------------------------
+EXPORT_COMMENTS = 40_000
+INVITEES = 300
+
+
+def _export_row(stack: Stack, export_id: int) -> dict:
+    rows = stack.postgres.query(
+        "SELECT status, rows_written, rows_total, attempts, file FROM reports_export WHERE id = %s", export_id
+    )
+    return dict(zip(("status", "rows_written", "rows_total", "attempts", "file"), rows[0], strict=True))
+
+
+def test_celery_worker_killed_mid_export_and_mid_invitations_finishes_both_once(stack, smtp_sink):
+    workshop_id = stack.call("big_workshop", comments=EXPORT_COMMENTS)
+    export_id = stack.call("export_request", workshop_id=workshop_id)
+    running = wait_until(
+        lambda: (row := _export_row(stack, export_id))["status"] != "pending" and row["rows_written"] > 0, 60
+    )
+    before = _export_row(stack, export_id)
+    assert before["status"] == "running", f"the export was not caught mid-build: {before}"
+    stack.kill_worker()
+    killed = time.time()
+    stack.extra_env["EMAIL_URL"] = f"smtp://{smtp_sink.host}:{smtp_sink.port}"
+    stack.start_worker()
+    started_worker = time.time() - killed
+    export_done = wait_until(lambda: _export_row(stack, export_id)["status"] in ("done", "failed"), 120)
+    after = _export_row(stack, export_id)
+    files = sorted(path.name for path in (stack.media / "exports").glob(f"{export_id}-*"))
+
+    batch = stack.call("invitations_request", people=INVITEES)
+    smtp_sink.wait_for(INVITEES // 5, timeout=60)
+    stack.kill_worker()
+    mailed_before_kill = len(smtp_sink.messages)
+    stack.start_worker()
+
+    def batch_done() -> bool:
+        return (
+            stack.postgres.query("SELECT status FROM workshops_invitationbatch WHERE id = %s", batch["batch_id"])[0][0]
+            == "done"
+        )
+
+    invitations_done = wait_until(batch_done, 120)
+    time.sleep(1)
+    recipients = [message["To"] for message in smtp_sink.messages]
+    states = dict(
+        stack.postgres.query(
+            "SELECT invitation_status, count(*) FROM workshops_participant WHERE workshop_id = %s "
+            "GROUP BY invitation_status",
+            batch["workshop_id"],
+        )
+    )
+    figures(
+        "celery worker killed",
+        export_rows=before["rows_total"],
+        killed_at_rows=before["rows_written"],
+        export_done_after_kill_s=None if export_done is None else round(export_done + started_worker, 1),
+        export_attempts=after["attempts"],
+        export_files=len(files),
+        mailed_before_kill=mailed_before_kill,
+        mails=len(recipients),
+        distinct_recipients=len(set(recipients)),
+        invitation_states=states,
+        invitations_done_after_restart_s=None if invitations_done is None else round(invitations_done, 1),
+        caught_running_after_s=round(running or 0, 1),
+    )
+    assert after["status"] == "done" and after["attempts"] == 2, after
+    assert files == [Path(after["file"]).name], files  # exactly one file, the one on record
+    with zipfile.ZipFile(stack.media / after["file"]) as workbook:
+        assert workbook.testzip() is None
+    assert invitations_done is not None, "the invitation batch did not finish"
+    assert len(recipients) == len(set(recipients)), "someone got the invitation twice"
+    assert states.get("sent", 0) == len(recipients)
+    assert states.get("sent", 0) + states.get("failed", 0) == INVITEES
+    assert states.get("failed", 0) <= 1  # at most the one whose mail was on its way when the worker died
+
+
+# --- the browser offline -------------------------------------------------------------------------------------
+OFFLINE_COMMENTS = 50
+
+
+def test_browser_offline_while_50_comments_are_sent_stores_each_once(stack, chromium):
+    from playwright.sync_api import expect
+
+    seeded = stack.call("live_workshop", participants=PARTICIPANTS + 1)
+    typist = seeded["participants"].pop()
+    crowd = Crowd(stack.base, seeded, post_every=8)
+    crowd.start()
+    page = live_page(chromium, stack, seeded["workshop_id"], typist)
+    texts = [f"Offline-kommentti {number:02d}" for number in range(OFFLINE_COMMENTS)]
+    try:
+        page.context.set_offline(True)
+        expect_state(page, "offline")
+        went_offline = time.time()
+        for text in texts:
+            area = composer_area(page)
+            area.fill(text)
+            area.locator("xpath=ancestor::form").get_by_role("button", name="Send").click()
+        expect(page.locator("[data-outbox-list] li")).to_have_count(OFFLINE_COMMENTS)
+        queued = page.evaluate(f"JSON.parse(localStorage.getItem('kehittamo:{seeded['workshop_id']}:outbox')).length")
+        time.sleep(5)  # offline for a while: the page keeps trying and failing
+        page.context.set_offline(False)
+        online = time.time()
+        expect(page.locator("[data-outbox]")).to_be_hidden(timeout=60_000)
+        flushed = time.time() - online
+        expect(page.locator(".comment-text").filter(has_text="Offline-kommentti")).to_have_count(OFFLINE_COMMENTS)
+        crowd.pause_posting()
+        time.sleep(12)
+        result = assert_nothing_lost(stack, crowd, seeded)
+    finally:
+        crowd.stop()
+        page.context.close()
+    stored = dict(
+        stack.postgres.query(
+            "SELECT text, count(*) FROM facilitation_comment "
+            "WHERE workshop_id = %s AND text LIKE 'Offline-kommentti %%' GROUP BY text",
+            seeded["workshop_id"],
+        )
+    )
+    figures(
+        "browser offline",
+        offline_s=round(online - went_offline, 1),
+        queued_on_device=queued,
+        all_sent_after_online_s=round(flushed, 1),
+        stored=len(stored),
+        crowd_comments=result["comments"],
+    )
+    assert queued == OFFLINE_COMMENTS
+    assert stored == dict.fromkeys(texts, 1)
