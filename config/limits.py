@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+UNLIMITED_PATHS = frozenset({"/healthz"})
+
 
 class HttpConcurrencyLimit:
     """ASGI middleware: at most ``limit`` HTTP requests run their Django code at once; the rest wait their turn.
@@ -22,7 +24,9 @@ class HttpConcurrencyLimit:
         self._slots: asyncio.Semaphore | None = None  # made in the server's event loop
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        # /healthz answers at once even when every slot waits for a database that is away: a health check
+        # queued behind the requests it should report on would time out instead of saying what is wrong.
+        if scope["type"] != "http" or scope.get("path") in UNLIMITED_PATHS:
             return await self.app(scope, receive, send)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limit)

@@ -44,3 +44,23 @@ async def test_websockets_are_not_limited():
     assert started.is_set()
     release.set()
     await blocking
+
+
+@pytest.mark.asyncio
+async def test_the_health_check_does_not_wait_behind_stuck_requests():
+    release = asyncio.Event()
+    answered = []
+
+    async def app(scope, receive, send):
+        if scope["path"] == "/healthz":
+            answered.append(scope["path"])
+        else:
+            await release.wait()  # e.g. waiting for a database connection that does not come
+
+    limited = HttpConcurrencyLimit(app, 1)
+    stuck = [asyncio.ensure_future(limited({"type": "http", "path": "/w/1/live/"}, None, None)) for _ in range(3)]
+    await asyncio.sleep(0)
+    await asyncio.wait_for(limited({"type": "http", "path": "/healthz"}, None, None), timeout=1)
+    assert answered == ["/healthz"]
+    release.set()
+    await asyncio.gather(*stuck)
