@@ -12,13 +12,13 @@ from privacy.selectors import ParticipantData
 from reports.workbook import cell
 
 
-def participant_data_json(data: ParticipantData) -> bytes:
-    """The data as indented UTF-8 JSON. No side effects."""
-    return json.dumps(data.as_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+def participant_data_json(data: ParticipantData, *, own: bool = False) -> bytes:
+    """The data as indented UTF-8 JSON (``own``: for the person themselves). No side effects."""
+    return json.dumps(data.as_dict(own=own), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def participant_data_xlsx(data: ParticipantData) -> bytes:
-    """The data as a workbook: the person's details on one sheet, their rooms and contributions on others."""
+    """The data as a workbook for an organiser: the person's details, their rooms and named contributions."""
     document = data.as_dict()
     book = Workbook(write_only=True)
     details = book.create_sheet(_("Details"))
@@ -26,7 +26,7 @@ def participant_data_xlsx(data: ParticipantData) -> bytes:
     details.append([cell(details, _("Workshop")), cell(details, document["workshop"]["title"])])
     for key, value in document["participant"].items():
         details.append([cell(details, key), cell(details, "" if value is None else str(value))])
-    for key in ("anonymous_contributions_still_linked", "reactions", "answered_feedback_survey", "erased_at"):
+    for key in ("reactions", "answered_feedback_survey", "erased_at"):
         value = document[key]
         details.append([cell(details, key), cell(details, "" if value is None else str(value))])
     rooms = book.create_sheet(_("Rooms"))

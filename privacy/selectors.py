@@ -40,10 +40,14 @@ class ParticipantData:
     open_request: DeletionRequest | None = None
     erased_at: datetime | None = None
 
-    def as_dict(self) -> dict:
-        """The same data as plain JSON-friendly values (the download)."""
+    def as_dict(self, *, own: bool = False) -> dict:
+        """The same data as plain JSON-friendly values (the download).
+
+        How many anonymous contributions are still linked goes only to the person themselves
+        (``own``): told to an organiser, it would say who wrote the anonymous ones.
+        """
         person = self.participant
-        return {
+        document = {
             "workshop": {"id": self.workshop.pk, "title": self.workshop.title},
             "participant": {
                 "name": person.name,
@@ -66,12 +70,14 @@ class ParticipantData:
                 {"kind": item.kind, "phase": item.phase, "text": item.text, "created_at": _iso(item.created_at)}
                 for item in self.contributions
             ],
-            "anonymous_contributions_still_linked": self.anonymous_linked,
             "reactions": self.reactions,
             "answered_feedback_survey": self.answered_feedback,
             "deletion_requested_at": _iso(self.open_request.requested_at) if self.open_request else None,
             "erased_at": _iso(self.erased_at),
         }
+        if own:
+            document["anonymous_contributions_still_linked"] = self.anonymous_linked
+        return document
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -66,7 +66,7 @@ def my_data(request, workshop_id: int):
 def my_data_export(request, workshop_id: int):
     """The viewer's own data as a JSON download."""
     participant = _own_participant(request, workshop_id)
-    return _download(selectors.participant_data(participant), "json")
+    return _download(selectors.participant_data(participant), "json", own=True)
 
 
 @never_cache
@@ -146,8 +146,8 @@ def participant_export(request, workshop_id: int, participant_id: int, kind: str
     return _download(selectors.participant_data(participant), kind)
 
 
-def _download(data: selectors.ParticipantData, kind: str) -> HttpResponse:
-    body = exports.participant_data_json(data) if kind == "json" else exports.participant_data_xlsx(data)
+def _download(data: selectors.ParticipantData, kind: str, *, own: bool = False) -> HttpResponse:
+    body = exports.participant_data_json(data, own=own) if kind == "json" else exports.participant_data_xlsx(data)
     response = HttpResponse(body, content_type=EXPORT_TYPES[kind])
     name = slugify(data.participant.name) or "participant"
     response["Content-Disposition"] = f'attachment; filename="{name}-{data.participant.pk}.{kind}"'

@@ -92,6 +92,7 @@ def test_my_data_download_holds_only_the_participant(trail):
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     data = json.loads(response.content)
     assert data["participant"]["email"] == "kanarialintu@example.fi"
+    assert data["anonymous_contributions_still_linked"] == 2
     assert {item["text"] for item in data["contributions"]} == {"Nimellä kirjoitettu havainto", "Nimetty idea"}
     assert "Toinen" not in response.content.decode() and "Salainen" not in response.content.decode()
 
@@ -195,6 +196,8 @@ def test_the_export_of_one_person_is_json_or_a_workbook_without_formulas(trail, 
     as_json = facilitator_client.get(url("participant_export", trail.workshop.pk, trail.canary.pk, "json"))
     assert as_json["Content-Disposition"].startswith("attachment;")
     assert json.loads(as_json.content)["participant"]["name"] == "Kanarialintu Kaivosmies"
+    # How many anonymous contributions are still tied to the person is theirs alone to know.
+    assert "anonymous" not in as_json.content.decode()
     as_xlsx = facilitator_client.get(url("participant_export", trail.workshop.pk, trail.canary.pk, "xlsx"))
     book = load_workbook(io.BytesIO(as_xlsx.content))
     values = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
