@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,3 +67,9 @@ def test_celery_beat_runs_the_rule_every_day():
     entry = next(entry for entry in schedule.values() if entry["task"] == "privacy.erase_expired_personal_data")
     assert entry["task"] in app.tasks
     assert entry["schedule"].remaining_estimate(datetime.now(tz=HELSINKI)) <= timedelta(days=1)
+
+
+def test_docker_compose_runs_one_beat_next_to_the_worker():
+    compose = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    beat = compose.split("\n  beat:\n", 1)[1].split("\n\n", 1)[0]
+    assert '"celery", "-A", "config", "beat"' in beat
