@@ -116,6 +116,8 @@ def test_asking_for_deletion_asks_first_then_records_and_shows_it_to_facilitator
     request = DeletionRequest.objects.get()
     assert request.participant == trail.canary and request.is_open
     assert "Pyysit" in client.get(url("my_data", trail.workshop.pk)).content.decode()
+    manage = facilitator_client.get(reverse("workshops:manage", args=[trail.workshop.pk])).content.decode()
+    assert "Henkilötiedot (1 poistopyyntö odottaa)" in manage
     staff_page = facilitator_client.get(url("workshop", trail.workshop.pk)).content.decode()
     assert "Kanarialintu Kaivosmies" in staff_page and "odottaa" in staff_page
     assert url("participant_erase", trail.workshop.pk, trail.canary.pk) in staff_page
