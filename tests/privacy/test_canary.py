@@ -249,7 +249,12 @@ def test_no_page_json_answer_admin_page_or_log_line_ties_the_canary_to_what_it_w
         assert_no_trace(closed, strict_for="other participant")
         assert_no_trace(admin_pages(clients["superuser"]))
 
-    log = "\n".join(f"{record.getMessage()} {getattr(record, 'fields', '')}" for record in caplog.records)
+    # and the whole flow ends with the erasure of the workshop's personal data
+    assert clients["facilitator"].post(reverse("privacy:workshop_erase", args=[workshop.pk])).status_code == 302
+    records = caplog.get_records("setup") + caplog.records  # the scene's posts are logged during setup
+    assert any(record.getMessage() == "workshop personal data erased" for record in records)
+    assert any("/comments/" in str(getattr(record, "fields", "")) for record in caplog.get_records("setup"))
+    log = "\n".join(f"{record.getMessage()} {getattr(record, 'fields', '')}" for record in records)
     assert secrets_in(log) == [] and "Kanarialintu" not in log and "kanarialintu" not in log
     # The canary's id appears only as the address of a page about the canary itself, never next to content.
     for line in log.splitlines():
