@@ -216,3 +216,16 @@ def test_the_participant_list_links_to_the_export_for_facilitators_only(trail, f
     assert target not in logged_in(contact_person).get(page).content.decode()
     manage = facilitator_client.get(reverse("workshops:manage", args=[trail.workshop.pk])).content.decode()
     assert url("workshop", trail.workshop.pk) in manage
+
+
+def test_the_participants_admin_page_links_to_their_data_and_erasure(trail, facilitator):
+    facilitator.is_superuser = True
+    facilitator.save()
+    page = logged_in(facilitator).get(reverse("admin:workshops_participant_change", args=[trail.canary.pk]))
+    html = page.content.decode()
+    for target in (
+        url("participant_export", trail.workshop.pk, trail.canary.pk, "xlsx"),
+        url("participant_export", trail.workshop.pk, trail.canary.pk, "json"),
+        url("participant_erase", trail.workshop.pk, trail.canary.pk),
+    ):
+        assert f'href="{target}"' in html
