@@ -10,7 +10,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-faults lint format worker install install-dev chromium migrate demo messages bench clean
+.PHONY: run test test-faults lint format worker beat install install-dev chromium migrate demo messages bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
@@ -43,6 +43,10 @@ run: demo
 ## A real Celery worker (needs REDIS_URL; without it tasks run eagerly in the web process)
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
+
+## The scheduler of the daily jobs (retention, expired exports); run exactly one
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$${TMPDIR:-/tmp}/kehittamo-celerybeat-schedule
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "workshops",
     "facilitation",
     "reports",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +182,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # expires after this long, so the task's next delivery can take over.
 KEHITTAMO_TASK_LOCK_SECONDS = int(os.environ.get("TASK_LOCK_SECONDS", "120"))
 CELERY_TIMEZONE = "Europe/Helsinki"
+# Run by `celery -A config beat` (the `beat` service in docker-compose.yml); times are Helsinki time.
+CELERY_BEAT_SCHEDULE = {
+    "erase-expired-personal-data": {
+        "task": "privacy.erase_expired_personal_data",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "delete-expired-exports": {
+        "task": "reports.export_expire",
+        "schedule": crontab(hour=3, minute=45),
+    },
+}
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -333,3 +346,14 @@ LOGGING = {
 # --- Kehittämö ------------------------------------------------------------
 KEHITTAMO_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: "example.fi" means https://example.fi
+
+# --- Data protection ------------------------------------------------------
+# A closed workshop's participants' names, e-mails and links are erased this many days after it closed
+# (the anonymous content stays for the report). 0 switches the automatic erasure off.
+KEHITTAMO_RETENTION_DAYS = int(os.environ.get("KEHITTAMO_RETENTION_DAYS", "180"))
+# The controller (rekisterinpitäjä) named in the privacy notice and the accessibility statement.
+KEHITTAMO_CONTROLLER_NAME = os.environ.get("KEHITTAMO_CONTROLLER_NAME", "Kehittämö-palvelun ylläpitäjä")
+KEHITTAMO_CONTROLLER_ADDRESS = os.environ.get("KEHITTAMO_CONTROLLER_ADDRESS", "")
+KEHITTAMO_PRIVACY_EMAIL = os.environ.get("KEHITTAMO_PRIVACY_EMAIL", "tietosuoja@example.fi")
+KEHITTAMO_DPO_EMAIL = os.environ.get("KEHITTAMO_DPO_EMAIL", "")
+KEHITTAMO_ACCESSIBILITY_EMAIL = os.environ.get("KEHITTAMO_ACCESSIBILITY_EMAIL", "saavutettavuus@example.fi")

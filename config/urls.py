@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("workshops.urls")),
     path("", include("facilitation.urls")),
     path("", include("reports.urls")),
+    path("", include("privacy.urls")),
     path("account/", include("allauth.urls")),
     path("account/language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),

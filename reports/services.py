@@ -277,3 +277,12 @@ def report_share_set(*, workshop: Workshop, action: str) -> ReportShare:
     share.changed_at = timezone.now()
     share.save()
     return share
+
+
+def export_delete_all(*, workshop: Workshop) -> int:
+    """Delete every export of the workshop, its files included (personal data erasure). Returns how many rows."""
+    exports = list(Export.objects.filter(workshop=workshop))
+    for export in exports:
+        _delete_files(export)
+    Export.objects.filter(pk__in=[export.pk for export in exports]).delete()
+    return len(exports)

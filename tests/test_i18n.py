@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ["config", "accounts", "workshops", "facilitation", "reports", "templates", "static"]
+SOURCE_DIRS = ["config", "accounts", "workshops", "facilitation", "reports", "privacy", "templates", "static"]
 LANGUAGES = ["fi", "sv"]
 
 pytestmark = pytest.mark.skipif(shutil.which("msgattrib") is None, reason="gettext tools missing (make test installs)")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from workshops.models import Case, InvitationBatch, Participant, Workshop, WorkshopStatusChange
 
@@ -48,4 +51,27 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "organisation_name", "department", "workshop__title"]
     list_select_related = ["workshop"]
     raw_id_fields = ["workshop", "user"]
-    readonly_fields = ["token_revoked_at", "first_joined_at", "last_seen_at", "invited_at", "invitation_error"]
+    readonly_fields = [
+        "token_revoked_at",
+        "first_joined_at",
+        "last_seen_at",
+        "invited_at",
+        "invitation_error",
+        "personal_data",
+    ]
+
+    @admin.display(description=_("personal data"))
+    def personal_data(self, obj: Participant) -> str:
+        """Links for answering a data subject's request: the person's data as a download, and erasure."""
+        if obj.pk is None:
+            return "–"
+        args = [obj.workshop_id, obj.pk]
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("privacy:participant_export", args=[*args, "xlsx"]),
+            _("Export data (Excel)"),
+            reverse("privacy:participant_export", args=[*args, "json"]),
+            _("Export data (JSON)"),
+            reverse("privacy:participant_erase", args=args),
+            _("Erase"),
+        )
