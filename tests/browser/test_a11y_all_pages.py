@@ -29,7 +29,8 @@ from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopF
 from workshops.models import Participant, Workshop
 from workshops.services import participant_issue_token
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# About 150 axe runs take minutes (7 on a loaded 2-core machine), so `make test-faults` runs this audit, in CI too.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 LANGUAGES = ("fi", "sv")
 LIVE = 5000  # ms for a push to arrive
 # the error pages' own statuses, which Chromium logs as failed loads
