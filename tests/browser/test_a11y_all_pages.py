@@ -16,8 +16,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from config.errors import server_error
 from facilitation import services
 from facilitation.models import Idea, Phase
 from facilitation.views_join import FAILED_ATTEMPTS_LIMIT
@@ -82,10 +84,8 @@ def _go_live(workshop, facilitator):
 
 
 def _start_rounds(workshop):
-    now = workshop.participants.model.objects.filter(workshop=workshop)
-    from django.utils import timezone
-
-    now.update(first_joined_at=timezone.now())
+    """Everyone is present; the first small-group round starts."""
+    Participant.objects.filter(workshop=workshop).update(first_joined_at=timezone.now())
     services.phase_go(workshop=workshop, phase=workshop.phases.get(kind=Phase.Kind.ROUNDS))
     services.rotation_update(workshop=workshop, data={"min_size": 2, "max_size": 3})
     services.rounds_plan(workshop=workshop)
@@ -104,10 +104,8 @@ def _serve(status, body):
     return fulfil
 
 
-def _server_error(client):
-    """The 500 page exactly as the handler makes it."""
-    from config.errors import server_error
-
+def _server_error():
+    """The 500 page exactly as the handler makes it (it uses no request: the failure may be anywhere)."""
     return server_error(None)
 
 
@@ -140,7 +138,7 @@ class Audit:
             for status, path in ((404, "/no-such-page/"), (403, "/facilitator/"), (500, "/fails/")):
                 if status == 403:
                     client.force_login(ContactPersonFactory())
-                response = client.get(path) if status != 500 else _server_error(client)
+                response = client.get(path) if status != 500 else _server_error()
                 assert response.status_code == status
                 page.route(self.base + path, _serve(status, response.content.decode()))
                 page.goto(self.base + path)
