@@ -62,6 +62,8 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	@# security linter over the app's code (config in pyproject.toml); any high-severity finding fails
+	$(BIN)/bandit -c pyproject.toml -r . -q --severity-level high
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -9,6 +9,9 @@ import re
 # must never reach a log either.
 _PATTERNS = [
     (re.compile(r"(/j/)[A-Za-z0-9_\-]{8,}"), r"\1[redacted]"),
+    # the report's share link and a join code opened from its QR code are keys to a workshop too
+    (re.compile(r"(/r/)[A-Za-z0-9_\-]{8,}"), r"\1[redacted]"),
+    (re.compile(r"(/c/)[^/\s?]+"), r"\1[redacted]"),
     (
         re.compile(r"((?:token|key|password|sessionid|csrftoken)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;]+", re.I),
         r"\1[redacted]",

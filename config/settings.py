@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -345,6 +346,10 @@ LOGGING = {
 
 # --- Kehittämö ------------------------------------------------------------
 KEHITTAMO_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where vulnerabilities are reported (/.well-known/security.txt, docs/security.md): the deployer's own address.
+KEHITTAMO_SECURITY_CONTACT = os.environ.get(
+    "SECURITY_CONTACT_EMAIL", f"security@{urlsplit(KEHITTAMO_SITE_URL).hostname or 'localhost'}"
+)
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: "example.fi" means https://example.fi
 
 # --- Data protection ------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
 from config.health import healthz
+from config.wellknown import security_txt
 from workshops import views as workshop_views
 
 admin.site.site_header = _("Kehittämö administration")
@@ -21,6 +22,7 @@ urlpatterns = [
     path("account/language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/security.txt", security_txt, name="security_txt"),
 ]
 
 handler400 = "config.errors.bad_request"

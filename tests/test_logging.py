@@ -35,6 +35,15 @@ def test_access_log_redacts_the_join_token(client, participant, log_output):
     assert "unknown-token-value-123456" not in output
 
 
+@pytest.mark.django_db
+def test_access_log_redacts_report_share_tokens_and_join_codes(client, log_output):
+    client.get("/r/aJUA6XVWFdPjVTFULaesoHHFeJGG8SC8/")
+    client.get("/c/K7P2QX/")
+    output = log_output.getvalue()
+    assert "path=/r/[redacted]/" in output and "path=/c/[redacted]/" in output
+    assert "aJUA6XVWFdPjVTFULaesoHHFeJGG8SC8" not in output and "K7P2QX" not in output
+
+
 def test_secrets_in_messages_and_urls_are_redacted(log_output):
     logger = logging.getLogger("kehittamo.test")
     logger.warning("connecting to %s", "redis://admin:hunter2@127.0.0.1:6379/0")

@@ -129,6 +129,14 @@ class TestFacilitatorQueue:
         assert response.status_code == 200
         assert set(response.context["form"].errors) >= {"date", "time", "duration_minutes", "language"}
 
+    def test_queue_shows_a_request_whose_requester_account_is_gone(self, client, facilitator, organisation):
+        """created_by is emptied when the account is deleted; the queue once answered 500 then."""
+        WorkshopFactory(status="requested", organisation=organisation, title="Orpo pyyntö", created_by=None)
+        sign_in(client, facilitator)
+        response = client.get(reverse("workshops:queue"))
+        assert response.status_code == 200
+        assert "Orpo pyyntö" in response.content.decode()
+
     def test_queue_query_count_is_constant(self, client, facilitator, organisation):
         sign_in(client, facilitator)
 
