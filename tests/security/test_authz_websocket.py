@@ -33,7 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 HOST = "127.0.0.1:8000"
 ORIGIN = f"http://{HOST}"
-REFUSED = "refused"
 PONG = {"kind": "pong"}
 
 # Every role x workshop: may the socket connect (and then answer a ping with a pong)?
@@ -54,7 +53,7 @@ async def connect(path: str, session: str | None = None, origin: str | None = OR
     if session:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    accepted, code = await communicator.connect(timeout=5)
+    accepted, code = await communicator.connect(timeout=10)
     return communicator, accepted, code
 
 
@@ -237,7 +236,7 @@ def _route_target(path: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def test_a_thousand_attempts_to_listen_elsewhere_receive_no_foreign_frame(world):
+async def _listen_elsewhere(world, count: int) -> None:
     rooms = await database_sync_to_async(_rooms_world)(world)
     rooms["attackers"]["b_guest"] = await database_sync_to_async(session_cookie)(rooms["b_guest"])
     a_id, b_id = world.a.workshop.pk, world.b.workshop.pk
@@ -249,13 +248,13 @@ async def test_a_thousand_attempts_to_listen_elsewhere_receive_no_foreign_frame(
     b_guest_socket, ok, _ = await connect(f"/ws/w/{b_id}/", session_cookie(rooms["b_guest"]))
     assert ok
 
-    attempts = _attempts(world, rooms, 1000, seed=9)
-    assert len(attempts) == 1000
+    attempts = _attempts(world, rooms, count, seed=9)
+    assert len(attempts) == count
     let_in = []  # (socket, attacker) let (rightly) into the attacker's own workshop
     marks: list[str] = []
     refused = 0
     for number, (path, attacker) in enumerate(attempts):
-        if number % 100 == 0:  # another client posts there while the attempts go on
+        if number % (count // 10) == 0:  # another client posts there while the attempts go on
             marks += await database_sync_to_async(_post_everywhere)(world, rooms, number)
         communicator, accepted, _code = await connect(path, rooms["attackers"][attacker])
         # In only where the path names exactly the attacker's own workshop; every other attempt is refused.
@@ -267,8 +266,8 @@ async def test_a_thousand_attempts_to_listen_elsewhere_receive_no_foreign_frame(
             let_in.append((communicator, attacker))
         else:
             await communicator.disconnect()
-    marks += await database_sync_to_async(_post_everywhere)(world, rooms, 1000)
-    assert refused > 800 and let_in
+    marks += await database_sync_to_async(_post_everywhere)(world, rooms, count)
+    assert refused > count * 0.7 and let_in
 
     # B's comments are foreign to everyone in A; room Y's comments and notes to everyone but Y's people.
     leaked = []
@@ -297,3 +296,14 @@ async def test_a_thousand_attempts_to_listen_elsewhere_receive_no_foreign_frame(
 
     text = await caught_up()
     assert not [mark for mark in marks if mark in text]
+
+
+@pytest.mark.faults
+async def test_a_thousand_attempts_to_listen_elsewhere_receive_no_foreign_frame(world):
+    """1,000 randomized attempts while others post there: 0 foreign frames (make test-faults: about a minute)."""
+    await _listen_elsewhere(world, 1000)
+
+
+async def test_attempts_to_listen_elsewhere_receive_no_foreign_frame(world):
+    """The same attacks, 150 of them, in the normal suite."""
+    await _listen_elsewhere(world, 150)
