@@ -12,10 +12,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.limits import HttpConcurrencyLimit  # noqa: E402
+from config.websocket import SameSiteOriginValidator  # noqa: E402
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
 
 # The cyclic garbage collector, tuned for a server holding 1,000 sockets (docs/performance.md). With the
@@ -31,6 +31,6 @@ gc.set_threshold(50_000, 20, 20)
 application = ProtocolTypeRouter(
     {
         "http": HttpConcurrencyLimit(django_asgi_app, settings.KEHITTAMO_HTTP_CONCURRENCY),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameSiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -107,3 +107,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def _stats_changed(self) -> None:
         # Coalesced per workshop and process: a reconnect storm makes a couple of pushes, not one per socket.
         services.stats_changed(workshop_id=self.viewer.workshop.pk)
+
+
+class UnknownSocket(AsyncJsonWebsocketConsumer):
+    """A WebSocket path that names no live workshop: refused without touching the database."""
+
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        await self.close(code=REFUSED)

@@ -35,7 +35,10 @@ def workshop_for_viewer(request, workshop_id: int) -> WorkshopAccess:
     participant = None
     participant_id = guest_participant_id(request, workshop.pk)
     if participant_id is not None:
-        participant = Participant.objects.filter(pk=participant_id, workshop=workshop).first()
+        # A revoked link also ends the sessions that came in with it: the link may have reached the wrong person.
+        participant = Participant.objects.filter(
+            pk=participant_id, workshop=workshop, token_revoked_at__isnull=True
+        ).first()
     if participant is None and user.is_authenticated:
         participant = Participant.objects.filter(user=user, workshop=workshop).first()
     if not (is_facilitator or is_contact or participant):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -427,8 +428,17 @@ def participant_revoke(request, workshop_id: int, participant_id: int):
 def _confirm_delete(request, workshop: Workshop, *, name: str, title: str, delete, done: str, next_url: str):
     """GET asks first (removal cannot be undone); POST removes through the given service call."""
     if request.method == "POST":
-        delete()
-        messages.success(request, done)
+        try:
+            delete()
+        except ProtectedError:
+            # A case that comments or small-group rooms already refer to stays: they would lose their case.
+            messages.error(
+                request,
+                _("“%(name)s” can no longer be removed: the workshop's comments or rooms refer to it.")
+                % {"name": name},
+            )
+        else:
+            messages.success(request, done)
         return redirect(next_url, workshop_id=workshop.pk)
     context = {"workshop": workshop, "object_name": name, "title": title}
     return render(request, "workshops/confirm_delete.html", context)

@@ -218,6 +218,19 @@ class TestCasesAndParticipants:
         client.post(delete_url)
         assert list(workshop.cases.values_list("position", flat=True)) == [1, 2, 3]
 
+    def test_a_case_with_comments_is_kept_with_a_message_not_a_500(self, client, facilitator, workshop):
+        from tests.facilitation.factories import CommentFactory, PhaseFactory
+
+        case = workshop.cases.first()
+        CommentFactory(phase=PhaseFactory(workshop=workshop, case=case))
+        sign_in(client, facilitator)
+        url = reverse("workshops:case_delete", kwargs={"workshop_id": workshop.pk, "case_id": case.pk})
+        response = client.post(url, follow=True)
+        assert response.status_code == 200
+        assert Case.objects.filter(pk=case.pk).exists()
+        levels = {str(message): message.level_tag for message in response.context["messages"]}
+        assert [text for text, level in levels.items() if level == "error" and case.title in text]
+
     def test_contact_person_cannot_plan_before_acceptance(self, client, contact_person):
         requested = WorkshopFactory(organisation=contact_person.organisation, status="requested")
         sign_in(client, contact_person)
