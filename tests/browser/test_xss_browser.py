@@ -254,3 +254,22 @@ def test_every_vector_on_every_page_in_the_browser(asgi_live_server, new_page):
     browser.open_all(in_thread(stage_feedback, h, vectors))
     browser.open_all(in_thread(stage_report, h))
     assert browser.findings == []
+
+
+def test_the_hooks_see_an_injection(asgi_live_server, new_page):
+    """The checks above can fail: a page with injected markup, served with and without the app's CSP."""
+    from django.test import Client
+
+    csp = Client().get("/")["Content-Security-Policy"]
+    body = "<!doctype html><p>x</p><img src=/nowhere.png onerror=alert(42420001)><script>window.__xss=42420002</script>"
+    browser = Browser(new_page, asgi_live_server)
+    for headers in ({"Content-Security-Policy": csp, "Content-Type": "text/html"}, {"Content-Type": "text/html"}):
+        guest = Client()
+        page = browser.page_for(guest)
+        page.route(f"{asgi_live_server}/probe", lambda route, _request, h=headers: route.fulfill(body=body, headers=h))
+        page.goto(f"{asgi_live_server}/probe")
+        browser.check(page, "probe")
+    found = "\n".join(browser.findings)
+    assert "script-src" in found  # the CSP violation
+    assert "IMG onerror=alert(42420001)" in found and "script window.__xss" in found  # the DOM check
+    assert "alert(42420001)" in found and "window.__xss = 42420002" in found  # without CSP, the calls
