@@ -145,8 +145,12 @@ def cell(sheet, value, style: str | None = None):
 
 
 def sheet_title(text: str, taken: set[str], fallback: str) -> str:
-    """A valid, unique sheet name made of ``text``: no []:*?/\\, at most 31 characters. Adds it to ``taken``."""
-    base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", text).split()).strip("'") or fallback
+    """A valid, unique sheet name made of ``text``: no []:*?/\\ or control characters, at most 31 characters.
+
+    Adds it to ``taken``.
+    """
+    # Control characters are not allowed in the workbook's XML: a case title holding one broke the whole file.
+    base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", text)).split()).strip("'") or fallback
     base = base[:SHEET_TITLE_MAX].strip().strip("'") or fallback[:SHEET_TITLE_MAX]
     title, number = base, 1
     while title.lower() in taken or title.lower() in _RESERVED_TITLES:

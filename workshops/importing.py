@@ -55,6 +55,7 @@ _EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 _FORMULA_STARTS = frozenset("=+-@＝＋－＠")
 # Leading characters that hide a formula from a quick look; trimming would silently drop them.
 _HIDDEN_FORMULA_STARTS = frozenset("\t\r")
+_LEADING_IGNORED = re.compile(r"^[\s\x00-\x1f\x7f]+")
 
 _DEFAULT_ROLE = Participant.Role.PARTICIPANT.value
 _OTHER_GROUP = Participant.RoleGroup.OTHER.value
@@ -499,9 +500,13 @@ def _formula_problems(raw: dict[str, str]) -> list[str]:
 
 
 def looks_like_formula(value: str) -> bool:
-    """True for "=SUM(A1)", "+358...", "-", "@x", their full-width forms, and "\\tx" / "\\rx"."""
-    stripped = value.strip()
-    if not stripped:
+    """True for "=SUM(A1)", "+358...", "-", "@x", their full-width forms, and "\\tx" / "\\rx".
+
+    Leading whitespace and control characters do not hide a formula: a program reading the file may drop
+    them (the workbook itself cannot hold control characters), and what follows would then run.
+    """
+    stripped = _LEADING_IGNORED.sub("", value)
+    if not stripped.strip():
         return False
     return value[0] in _HIDDEN_FORMULA_STARTS or stripped[0] in _FORMULA_STARTS
 

