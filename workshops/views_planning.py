@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -427,7 +427,11 @@ def participant_revoke(request, workshop_id: int, participant_id: int):
 def _confirm_delete(request, workshop: Workshop, *, name: str, title: str, delete, done: str, next_url: str):
     """GET asks first (removal cannot be undone); POST removes through the given service call."""
     if request.method == "POST":
-        delete()
+        try:
+            delete()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(next_url, workshop_id=workshop.pk)
         messages.success(request, done)
         return redirect(next_url, workshop_id=workshop.pk)
     context = {"workshop": workshop, "object_name": name, "title": title}
