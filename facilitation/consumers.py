@@ -85,6 +85,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(services.presence_leave)(key=self.key)
             self._stats_changed()
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Only JSON text means anything here; a binary or malformed frame is ignored, not a crash."""
+        if not text_data:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs) -> None:
         """The page's heartbeat keeps this connection counted as present."""
         if isinstance(content, dict) and content.get("type") == "ping":

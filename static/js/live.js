@@ -313,7 +313,8 @@ async function flushOutbox() {
       }
       const { response, data } = result;
       if (response.status >= 500 || response.status === 429 || response.status === 408) {
-        say(statusFor(item), strings.queued);
+        // Kept in the outbox and sent again shortly; a rate limit says so in its own words.
+        say(statusFor(item), (response.status === 429 && data.error) || strings.queued);
         scheduleFlush();
         return;
       }
