@@ -602,6 +602,7 @@ const OVERVIEW_KINDS = new Set([
   "comment.edited",
   "comment.deleted",
   "comment.hidden",
+  "items.hidden",
   "room.summary",
   "room.help",
   "rooms.changed",
@@ -680,6 +681,9 @@ function apply(event) {
       break;
     case "comment.hidden":
       hideComment(data.id);
+      break;
+    case "items.hidden": // many hidden at once by the facilitator: one event (ideas.js takes the ideas)
+      for (const id of data.comments || []) hideComment(id);
       break;
     case "comment.mine": {
       rememberOwn(data.id);
