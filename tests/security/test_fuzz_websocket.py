@@ -32,9 +32,9 @@ def frames():
             st.dictionaries(
                 st.sampled_from(["type", "kind", "after", "room"]), fuzzing.json_values(["ping"]), max_size=3
             ).map(lambda value: ("text", json.dumps(value))),
-            st.text(max_size=200).map(lambda text: ("text", text)),
-            st.sampled_from(["", "{", "null", "[]", '"ping"', "1e999", "\x00"]).map(lambda text: ("text", text)),
-            st.binary(max_size=200).map(lambda data: ("bytes", data)),
+            st.text(min_size=1, max_size=200).map(lambda text: ("text", text)),
+            st.sampled_from(["{", "null", "[]", '"ping"', "1e999", "\x00"]).map(lambda text: ("text", text)),
+            st.binary(min_size=1, max_size=200).map(lambda data: ("bytes", data)),
         ),
         min_size=1,
         max_size=8,
@@ -89,10 +89,10 @@ def _fuzz_socket(examples: int, *, derandomize: bool) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_generated_websocket_frames_are_ignored_or_closed_cleanly():
-    _fuzz_socket(25, derandomize=True)
+    _fuzz_socket(15, derandomize=True)
 
 
 @pytest.mark.faults
 @pytest.mark.django_db(transaction=True)
 def test_thousands_of_websocket_frames_are_ignored_or_closed_cleanly():
-    _fuzz_socket(1500, derandomize=False)
+    _fuzz_socket(1000, derandomize=False)
