@@ -89,7 +89,7 @@ def _fuzz_socket(examples: int, *, derandomize: bool) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_generated_websocket_frames_are_ignored_or_closed_cleanly():
-    _fuzz_socket(15, derandomize=True)
+    _fuzz_socket(8, derandomize=True)
 
 
 @pytest.mark.faults
