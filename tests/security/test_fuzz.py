@@ -23,7 +23,8 @@ from tests.security import fuzzing
 from tests.security.seed import seed_workshop
 from workshops.models import Workshop
 
-# The normal suite: one fixed, repeatable example per route (seed, crawl and all stay under a minute). make test-faults: many, freshly random each run.
+# The normal suite: one fixed, repeatable example per route (seed, crawl and all stay under a minute).
+# make test-faults: many per route, freshly random each run.
 NORMAL_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
 FAULTS_EXAMPLES = int(os.environ.get("FUZZ_FAULTS_EXAMPLES", "15"))
 STATUSES = [Workshop.Status.LIVE] * 6 + [Workshop.Status.CLOSED, Workshop.Status.PLANNED]
