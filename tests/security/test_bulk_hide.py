@@ -134,6 +134,7 @@ class TestPage:
         case.presenter_email = "esittaja@example.fi"
         case.save()
         presenter, client = make_guest(live_workshop, email="esittaja@example.fi", role=Participant.Role.PRESENTER)
+        assert url("moderation", live_workshop) in client.get(url("live", live_workshop)).content.decode()
         assert client.get(url("moderation", live_workshop)).status_code == 200
         data = {"comment": [c.pk for c in spam], "idea": [1, 2], "confirm": "yes"}
         assert client.post(url("hide_many", live_workshop), data).status_code == 302
