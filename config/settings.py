@@ -362,3 +362,13 @@ KEHITTAMO_CONTROLLER_ADDRESS = os.environ.get("KEHITTAMO_CONTROLLER_ADDRESS", ""
 KEHITTAMO_PRIVACY_EMAIL = os.environ.get("KEHITTAMO_PRIVACY_EMAIL", "tietosuoja@example.fi")
 KEHITTAMO_DPO_EMAIL = os.environ.get("KEHITTAMO_DPO_EMAIL", "")
 KEHITTAMO_ACCESSIBILITY_EMAIL = os.environ.get("KEHITTAMO_ACCESSIBILITY_EMAIL", "saavutettavuus@example.fi")
+# Rate limits on writes in a live workshop (config/throttle.py): (requests, seconds) per guest or account,
+# per client address and per workshop. Sized for a 300-person hall behind one NAT address: a person writes
+# at most 20 comments or ideas a minute, the hall together far below 1,500; joining allows the whole hall
+# (and its typos) within ten minutes. RATE_LIMIT_FACTOR scales them all (bench/ raises them for its floods).
+KEHITTAMO_RATE_LIMITS = {
+    "post": {"guest": (20, 60), "address": (1500, 60), "workshop": (6000, 60)},
+    "vote": {"guest": (120, 60), "address": (9000, 60), "workshop": (30000, 60)},
+    "join": {"address": (600, 600), "workshop": (5000, 600)},
+}
+KEHITTAMO_RATE_LIMIT_FACTOR = float(os.environ.get("RATE_LIMIT_FACTOR", "1"))

@@ -8,6 +8,7 @@ from facilitation import (
     urls_feedback,
     urls_ideas,
     urls_join,
+    urls_moderation,
     urls_rounds,
     urls_voting,
     views,
@@ -38,4 +39,5 @@ urlpatterns = [
     *urls_voting.urlpatterns,
     *urls_feedback.urlpatterns,
     *urls_bigscreen.urlpatterns,
+    *urls_moderation.urlpatterns,
 ]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config import throttle
 from facilitation import realtime, selectors, services
 from facilitation.models import COMMENT_MAX_LENGTH, Phase
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
@@ -197,6 +198,24 @@ def _error(request, viewer: LiveViewer, message: str, status: int = 400, **draft
     return _render_live(request, viewer, template="facilitation/live.html", status=status, draft=draft)
 
 
+def throttled(request, viewer: LiveViewer, action: str, **draft):
+    """None while ``action`` (post, vote) is within its rate limits; else the 429 answer.
+
+    A refused text comes back: the page's script keeps it in its outbox and shows the message; without
+    the script, the page is shown again with the text in its box.
+    """
+    retry_after = throttle.over_limit(
+        action, request=request, workshop_id=viewer.workshop.pk, person=viewer.identity_key
+    )
+    if retry_after is None:
+        return None
+    if draft:
+        response = _error(request, viewer, throttle.message(), status=429, **draft)
+        response["Retry-After"] = str(retry_after)
+        return response
+    return throttle.refusal(request, retry_after, as_json=wants_json(request))
+
+
 def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
     comment.mine = True
     comment.can_moderate = viewer.can_moderate(comment.case_id)
@@ -217,6 +236,8 @@ def comment_new(request, workshop_id: int):
     viewer = live_viewer(request, workshop_id)
     text = request.POST.get("text", "")
     thread = request.POST.get("thread", "")
+    if refused := throttled(request, viewer, "post", thread=thread, text=text):
+        return refused
     try:
         client_id = uuid.UUID(request.POST.get("client_id") or str(uuid.uuid4()))
     except ValueError:
@@ -256,6 +277,8 @@ def _comment_write(request, workshop_id: int, comment_id: int, action):
 def comment_edit(request, workshop_id: int, comment_id: int):
     """The author changes their comment while the workshop is live."""
     text = request.POST.get("text", "")
+    if refused := throttled(request, live_viewer(request, workshop_id), "post", text=text):
+        return refused
     return _comment_write(
         request,
         workshop_id,
@@ -285,6 +308,8 @@ def comment_hide(request, workshop_id: int, comment_id: int):
 def comment_react(request, workshop_id: int, comment_id: int):
     """React once to a comment; the same reaction again takes it back."""
     viewer = live_viewer(request, workshop_id)
+    if refused := throttled(request, viewer, "vote"):
+        return refused
     try:
         comment, mine = services.reaction_toggle(
             viewer=viewer, comment_id=comment_id, kind=request.POST.get("kind", "")

@@ -22,7 +22,7 @@ from facilitation.models import Idea
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.selectors_ideas import with_merged_count
 from facilitation.services import LiveError
-from facilitation.views import CHECKED, _error, _int_or_none, wants_json
+from facilitation.views import CHECKED, _error, _int_or_none, throttled, wants_json
 
 
 def _back(viewer: LiveViewer, idea_id: int | None = None):
@@ -54,6 +54,8 @@ def idea_new(request, workshop_id: int):
     viewer = live_viewer(request, workshop_id)
     text = request.POST.get("text", "")
     thread = request.POST.get("thread", "")
+    if refused := throttled(request, viewer, "post", thread=thread, text=text):
+        return refused
     try:
         client_id = uuid.UUID(request.POST.get("client_id") or str(uuid.uuid4()))
     except ValueError:

@@ -9,7 +9,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import throttle
 from config.errors import bad_request, too_many_requests
 from facilitation.forms_join import JoinCodeForm
 from facilitation.services import (
@@ -37,23 +37,18 @@ FAILED_ATTEMPTS_LIMIT = 30
 FAILED_ATTEMPTS_WINDOW = 10 * 60  # seconds
 
 
-# --- throttling --------------------------------------------------------------------
+# --- throttling (config/throttle.py counts) -----------------------------------------------
 def _failures_key(request) -> str:
-    return f"join-code-failures:{request.META.get('REMOTE_ADDR', '')}"
+    return f"join-code-failures:{throttle.client_address(request)}"
 
 
 def _throttled(request) -> bool:
-    return (cache.get(_failures_key(request)) or 0) >= FAILED_ATTEMPTS_LIMIT
+    return throttle.hits(_failures_key(request)) >= FAILED_ATTEMPTS_LIMIT
 
 
 def _count_failure(request) -> None:
     """One more wrong code from this address; the window runs from its first failure."""
-    key = _failures_key(request)
-    cache.add(key, 0, timeout=FAILED_ATTEMPTS_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=FAILED_ATTEMPTS_WINDOW)
+    throttle.count(_failures_key(request), FAILED_ATTEMPTS_WINDOW)
 
 
 # --- guests ------------------------------------------------------------------------
@@ -76,11 +71,17 @@ def join_code(request, code: str = ""):
     if request.method == "POST":
         if _throttled(request):
             return too_many_requests(request)
+        if retry_after := throttle.over_limit("join", request=request, scopes=("address",)):
+            return throttle.refusal(request, retry_after, as_json=False)
         form = JoinCodeForm(request.POST, joined_already=joined_already)
         if form.is_valid():
             live = form.live
             if form.is_member:
                 return redirect("workshops:lobby", workshop_id=live.workshop_id)
+            if retry_after := throttle.over_limit(
+                "join", request=request, workshop_id=live.workshop_id, scopes=("workshop",)
+            ):
+                return throttle.refusal(request, retry_after, as_json=False)
             try:
                 with transaction.atomic():
                     participant = participant_join_by_code(live=live, name=form.cleaned_data["name"])

@@ -26,7 +26,7 @@ from facilitation.selectors_voting import VotingView, ranking_for, ranking_paylo
 from facilitation.services import LiveError
 from facilitation.services.voting import DuelTurn
 from facilitation.tasks import RANKING_CACHE_SECONDS, ranking_cache_key
-from facilitation.views import _int_or_none, wants_json
+from facilitation.views import _int_or_none, throttled, wants_json
 
 
 def _back(request, viewer: LiveViewer):
@@ -96,8 +96,10 @@ def _turn_json(request, viewer: LiveViewer, phase, turn: DuelTurn) -> JsonRespon
     return JsonResponse(body)
 
 
-def _duel_turn(request, workshop_id: int, phase_id: int, service, **arguments):
+def _duel_turn(request, workshop_id: int, phase_id: int, service, *, counts: bool = True, **arguments):
     viewer = live_viewer(request, workshop_id)
+    if counts and (refused := throttled(request, viewer, "vote")):
+        return refused
     try:
         # The service checks that the phase is the workshop's current one, so the view reads it
         # only when refusing: another workshop's phase (or none) is a 404, as everywhere.
@@ -115,7 +117,7 @@ def _duel_turn(request, workshop_id: int, phase_id: int, service, **arguments):
 @require_POST
 def vote_next(request, workshop_id: int, phase_id: int):
     """Ask for a pair: the one waiting for an answer, or a new one."""
-    return _duel_turn(request, workshop_id, phase_id, services.duel_next)
+    return _duel_turn(request, workshop_id, phase_id, services.duel_next, counts=False)
 
 
 @require_POST
@@ -136,6 +138,8 @@ def vote_dot(request, workshop_id: int, phase_id: int):
     """Place a dot on an idea (``action=add``) or take one back (``action=remove``)."""
     viewer = live_viewer(request, workshop_id)
     phase = _phase_or_404(viewer, phase_id)
+    if refused := throttled(request, viewer, "vote"):
+        return refused
     try:
         state = services.dot_change(
             viewer=viewer,
@@ -170,6 +174,8 @@ def vote_rating(request, workshop_id: int, phase_id: int):
     """Rate an idea from 1 to 5 (or change the rating)."""
     viewer = live_viewer(request, workshop_id)
     phase = _phase_or_404(viewer, phase_id)
+    if refused := throttled(request, viewer, "vote"):
+        return refused
     try:
         ballot = services.rating_set(
             viewer=viewer,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from workshops.models import Case, Participant, Workshop, WorkshopStatusChange, hash_token
@@ -384,9 +387,17 @@ def case_update(*, case: Case, data: dict[str, object]) -> Case:
 
 
 def case_delete(*, case: Case) -> None:
-    """Remove a case and close the gap in the order of the rest."""
+    """Remove a case and close the gap in the order of the rest.
+
+    Raises ``ValidationError`` when comments or small-group rooms already belong to the case: those stay.
+    """
     workshop_id = case.workshop_id
-    case.delete()
+    try:
+        case.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _("The case already has comments or small-group rooms, so it cannot be removed. You can rename it instead.")
+        ) from error
     for index, other in enumerate(Case.objects.filter(workshop_id=workshop_id).order_by("position", "id"), start=1):
         if other.position != index:
             other.position = index

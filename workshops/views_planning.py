@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -430,15 +429,10 @@ def _confirm_delete(request, workshop: Workshop, *, name: str, title: str, delet
     if request.method == "POST":
         try:
             delete()
-        except ProtectedError:
-            # A case that comments or small-group rooms already refer to stays: they would lose their case.
-            messages.error(
-                request,
-                _("“%(name)s” can no longer be removed: the workshop's comments or rooms refer to it.")
-                % {"name": name},
-            )
-        else:
-            messages.success(request, done)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(next_url, workshop_id=workshop.pk)
+        messages.success(request, done)
         return redirect(next_url, workshop_id=workshop.pk)
     context = {"workshop": workshop, "object_name": name, "title": title}
     return render(request, "workshops/confirm_delete.html", context)

@@ -55,6 +55,7 @@ from facilitation.services.live import (
     timer_start,
     workshop_forget_live_links,
 )
+from facilitation.services.moderation import Hidden, items_hide
 from facilitation.services.presence import (
     connected_count,
     live_stats,
@@ -90,6 +91,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PRESENCE_WINDOW",
     "REFLECTION_PROMPTS",
+    "Hidden",
     "LiveError",
     "agenda_create_default",
     "broadcast_send",
@@ -100,6 +102,7 @@ __all__ = [
     "comment_update",
     "connected_count",
     "current_round",
+    "items_hide",
     "join_code_normalise",
     "join_code_set",
     "late_joiner_place",

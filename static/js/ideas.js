@@ -241,6 +241,9 @@ if (live && live.root) {
       case "idea.hidden":
         ideaHidden(data);
         break;
+      case "items.hidden":
+        for (const idea of data.ideas || []) ideaHidden(idea);
+        break;
       case "idea.shown":
         ideaShown(data);
         break;

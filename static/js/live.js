@@ -313,7 +313,8 @@ async function flushOutbox() {
       }
       const { response, data } = result;
       if (response.status >= 500 || response.status === 429 || response.status === 408) {
-        say(statusFor(item), strings.queued);
+        // Kept in the outbox and sent again shortly; a rate limit says so in its own words.
+        say(statusFor(item), (response.status === 429 && data.error) || strings.queued);
         scheduleFlush();
         return;
       }
@@ -601,6 +602,7 @@ const OVERVIEW_KINDS = new Set([
   "comment.edited",
   "comment.deleted",
   "comment.hidden",
+  "items.hidden",
   "room.summary",
   "room.help",
   "rooms.changed",
@@ -679,6 +681,9 @@ function apply(event) {
       break;
     case "comment.hidden":
       hideComment(data.id);
+      break;
+    case "items.hidden": // many hidden at once by the facilitator: one event (ideas.js takes the ideas)
+      for (const id of data.comments || []) hideComment(id);
       break;
     case "comment.mine": {
       rememberOwn(data.id);

@@ -1,0 +1,85 @@
+"""Rate limits counted in the cache: the one mechanism behind every throttle of the platform.
+
+A counter per key lives for one window from its first hit (``cache.add`` then ``cache.incr``, so
+every process sees the same count). The join-code guessing limit and the limits on posting,
+voting and joining in a live workshop all count here. The sizes are settings
+(``KEHITTAMO_RATE_LIMITS``), chosen so that a 300-person hall behind one address never meets them;
+``RATE_LIMIT_FACTOR`` scales them all (the benchmarks raise them that way).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from config.errors import too_many_requests
+
+
+def client_address(request) -> str:
+    """The address the request came from, as the server saw it."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def count(key: str, window: int) -> int:
+    """One more hit on ``key``; returns the hits in its window (which runs from the first hit)."""
+    key = f"throttle:{key}"
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def hits(key: str) -> int:
+    """The hits on ``key`` in its current window, without adding one."""
+    return cache.get(f"throttle:{key}") or 0
+
+
+def _limits(action: str) -> dict[str, tuple[int, int]]:
+    factor = settings.KEHITTAMO_RATE_LIMIT_FACTOR
+    return {
+        scope: (max(1, int(limit * factor)), window)
+        for scope, (limit, window) in settings.KEHITTAMO_RATE_LIMITS.get(action, {}).items()
+    }
+
+
+def over_limit(
+    action: str,
+    *,
+    request,
+    workshop_id: int | None = None,
+    person: str | None = None,
+    scopes: tuple[str, ...] = ("guest", "address", "workshop"),
+) -> int | None:
+    """Count one ``action`` (post, vote, join) and say whether it goes over a limit.
+
+    Checked per person (a guest or an account), then per client address, then per workshop; a refusal
+    stops counting there, so one flooding guest does not use up the address's or the workshop's share.
+    Only the given ``scopes`` are counted. Returns the window's length in seconds (for ``Retry-After``)
+    when over a limit, else None.
+    """
+    subjects = {"guest": person, "address": client_address(request), "workshop": workshop_id}
+    for scope, (limit, window) in _limits(action).items():
+        subject = subjects.get(scope)
+        if scope not in scopes or subject is None or subject == "":
+            continue
+        if count(f"{action}:{scope}:{subject}", window) > limit:
+            return window
+    return None
+
+
+def message() -> str:
+    return _("Too much was sent in a short time. Wait a moment and try again: what you wrote is kept.")
+
+
+def refusal(request, retry_after: int, *, as_json: bool):
+    """429: JSON ``{"error": ...}`` for the page's script, else the friendly page; both say when to retry."""
+    if as_json:
+        response = JsonResponse({"error": message(), "retry_after": retry_after}, status=429)
+    else:
+        response = too_many_requests(request)
+    response["Retry-After"] = str(retry_after)
+    return response

@@ -1,0 +1,200 @@
+"""Rate limits on posting, voting and joining: per guest, per client address and per workshop, each on its own.
+
+Over a limit the answer is 429: JSON with a message for the page's script, or the live page again with the
+typed text kept (without the script), or the friendly 429 page; never a 500, and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import reverse
+
+from facilitation import services
+from facilitation.models import Ballot, Comment, Idea, LiveState, Phase
+from tests.facilitation.conftest import make_guest
+from tests.workshops.factories import CaseFactory, WorkshopFactory
+from workshops.models import Participant
+
+pytestmark = pytest.mark.django_db
+JSON = {"HTTP_ACCEPT": "application/json"}
+HALL = "10.0.0.1"  # one NAT address in front of a whole hall
+ELSEWHERE = "10.0.0.2"
+SMALL = {
+    "post": {"guest": (3, 60), "address": (5, 60), "workshop": (7, 60)},
+    "vote": {"guest": (3, 60), "address": (5, 60), "workshop": (7, 60)},
+    "join": {"address": (3, 600), "workshop": (5, 600)},
+}
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.KEHITTAMO_RATE_LIMITS = SMALL
+    settings.KEHITTAMO_RATE_LIMIT_FACTOR = 1
+    settings.LANGUAGE_CODE = "en"
+
+
+def url(name, workshop, *args):
+    return reverse(f"facilitation:{name}", args=[workshop.pk, *args])
+
+
+def post_comment(client, workshop, text="Hyvä havainto", ip=HALL, **headers):
+    phase = LiveState.objects.get(pk=workshop.pk).current_phase
+    data = {"phase": phase.pk, "text": text, "client_id": str(uuid.uuid4()), "thread": f"p{phase.pk}-q0"}
+    return client.post(url("comment_new", workshop), data, REMOTE_ADDR=ip, **headers)
+
+
+def test_the_default_limits_let_a_300_person_hall_behind_one_address_work(settings):
+    """The shipped sizes: a person may post 20 a minute; a whole hall on one address posts and votes freely."""
+    limits = django_settings.KEHITTAMO_RATE_LIMITS
+    assert limits["post"]["guest"] == (20, 60)
+    hall = 300
+    assert limits["post"]["address"][0] >= hall * 5  # everyone posting every 12 s, on one address
+    assert limits["vote"]["address"][0] >= hall * 30  # everyone comparing a pair every 2 s
+    assert limits["join"]["address"][0] >= hall * 2  # everyone joining, with a typo each
+    assert limits["post"]["workshop"][0] > limits["post"]["address"][0]
+    assert django_settings.KEHITTAMO_RATE_LIMIT_FACTOR == 1
+
+
+class TestPosting:
+    def test_a_guest_over_the_limit_gets_429_json_and_nothing_is_saved(self, small_limits, live_workshop):
+        _person, client = make_guest(live_workshop)
+        for n in range(3):
+            assert post_comment(client, live_workshop, f"Viesti {n}", **JSON).status_code == 201
+        refused = post_comment(client, live_workshop, "Neljäs", **JSON)
+        assert refused.status_code == 429
+        assert refused.json()["error"].startswith("Too much was sent in a short time")
+        assert refused["Retry-After"] == "60"
+        assert Comment.objects.count() == 3
+
+    def test_without_javascript_the_page_comes_back_with_the_text_kept(self, small_limits, live_workshop):
+        _person, client = make_guest(live_workshop)
+        for n in range(3):
+            assert post_comment(client, live_workshop, f"Viesti {n}").status_code == 302
+        refused = post_comment(client, live_workshop, "Tämä teksti ei saa kadota")
+        assert refused.status_code == 429
+        page = refused.content.decode()
+        assert "Tämä teksti ei saa kadota" in page
+        assert "Too much was sent in a short time" in page
+        assert "Traceback" not in page
+
+    def test_the_message_is_in_the_users_language(self, small_limits, live_workshop):
+        _person, client = make_guest(live_workshop)
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "sv"
+        for _n in range(3):
+            post_comment(client, live_workshop, **JSON)
+        refused = post_comment(client, live_workshop, **JSON)
+        assert refused.status_code == 429
+        assert "Too much" not in refused.json()["error"]
+
+    def test_per_guest_per_address_and_per_workshop_are_independent(self, small_limits, live_workshop):
+        first, second, third = (make_guest(live_workshop)[1] for _ in range(3))
+        for _n in range(3):
+            assert post_comment(first, live_workshop, **JSON).status_code == 201
+        assert post_comment(first, live_workshop, **JSON).status_code == 429  # the guest's own limit
+        # Another guest on the same address still posts, until the address's five (the refused one not counted).
+        assert post_comment(second, live_workshop, **JSON).status_code == 201
+        assert post_comment(second, live_workshop, **JSON).status_code == 201
+        assert post_comment(second, live_workshop, **JSON).status_code == 429  # the address is full
+        assert post_comment(third, live_workshop, **JSON).status_code == 429
+        # From another address the third guest is fine, until the workshop's seven.
+        assert post_comment(third, live_workshop, ip=ELSEWHERE, **JSON).status_code == 201
+        assert post_comment(third, live_workshop, ip=ELSEWHERE, **JSON).status_code == 201
+        fourth = make_guest(live_workshop)[1]
+        assert post_comment(fourth, live_workshop, ip="10.0.0.3", **JSON).status_code == 429  # the workshop is full
+        assert Comment.objects.count() == 7
+
+    def test_another_workshop_is_not_affected(self, small_limits, live_workshop, facilitator):
+        for _n in range(7):
+            post_comment(make_guest(live_workshop)[1], live_workshop, ip=str(uuid.uuid4()), **JSON)
+        assert post_comment(make_guest(live_workshop)[1], live_workshop, ip="10.9.9.9", **JSON).status_code == 429
+        other = WorkshopFactory(organisation=live_workshop.organisation)
+        CaseFactory(workshop=other, position=1)
+        services.live_start(workshop=other, by=facilitator)
+        services.phase_go(workshop=other, offset=1)
+        assert post_comment(make_guest(other)[1], other, ip="10.9.9.9", **JSON).status_code == 201
+
+    def test_ideas_count_as_posting(self, small_limits, live_workshop):
+        phase = services.phase_create(
+            workshop=live_workshop, kind=Phase.Kind.IDEAS, title="Ideat", duration_minutes=5, prompts=["Mitä?"]
+        )
+        services.phase_go(workshop=live_workshop, phase=phase)
+        _person, client = make_guest(live_workshop)
+
+        def send(text):
+            data = {"phase": phase.pk, "text": text, "client_id": str(uuid.uuid4()), "thread": f"i{phase.pk}"}
+            return client.post(url("idea_new", live_workshop), data, REMOTE_ADDR=HALL, **JSON)
+
+        assert [send(f"Idea {n}").status_code for n in range(4)] == [201, 201, 201, 429]
+        assert Idea.objects.count() == 3
+
+    def test_below_the_limits_nothing_is_refused(self, live_workshop):
+        """The shipped limits: 20 comments in a minute from one guest all go through."""
+        _person, client = make_guest(live_workshop)
+        assert {post_comment(client, live_workshop, f"Viesti {n}", **JSON).status_code for n in range(20)} == {201}
+        assert post_comment(client, live_workshop, **JSON).status_code == 429
+
+
+class TestVoting:
+    @pytest.fixture
+    def dots(self, live_workshop):
+        ideas_phase = Phase.objects.create(workshop=live_workshop, position=50, kind=Phase.Kind.IDEAS, title="Ideat")
+        phase = Phase.objects.create(
+            workshop=live_workshop,
+            position=51,
+            kind=Phase.Kind.PRIORITISATION,
+            title="Pisteet",
+            voting=Phase.Voting.DOTS,
+            dots_per_person=10,
+        )
+        idea = Idea.objects.create(
+            client_id=uuid.uuid4(), workshop=live_workshop, phase=ideas_phase, text="Idea", language="fi"
+        )
+        services.phase_go(workshop=live_workshop, phase=phase)
+        return phase, idea
+
+    def test_dot_votes_over_the_guests_limit_get_429(self, small_limits, live_workshop, dots):
+        phase, idea = dots
+        _person, client = make_guest(live_workshop)
+        statuses = [
+            client.post(url("vote_dot", live_workshop, phase.pk), {"idea": idea.pk}, REMOTE_ADDR=HALL, **JSON)
+            for _ in range(4)
+        ]
+        assert [response.status_code for response in statuses] == [200, 200, 200, 429]
+        assert statuses[-1].json()["error"]
+        assert Ballot.objects.get(idea=idea).value == 3
+        # Without the script: the friendly 429 page.
+        page = client.post(url("vote_dot", live_workshop, phase.pk), {"idea": idea.pk}, REMOTE_ADDR=HALL)
+        assert page.status_code == 429 and "Too many attempts" in page.content.decode()
+
+    def test_reactions_count_as_votes(self, small_limits, live_workshop):
+        _author, author_client = make_guest(live_workshop)
+        comment_id = post_comment(author_client, live_workshop, **JSON).json()["id"]
+        _person, client = make_guest(live_workshop)
+        statuses = [
+            client.post(
+                url("comment_react", live_workshop, comment_id), {"kind": "agree"}, REMOTE_ADDR=ELSEWHERE, **JSON
+            ).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+
+
+class TestJoining:
+    def _join(self, code, name, ip):
+        return Client().post(reverse("facilitation:join_code"), {"code": code, "name": name}, REMOTE_ADDR=ip)
+
+    def test_joins_per_address_and_per_workshop(self, small_limits, live_workshop):
+        live = services.join_code_set(workshop=live_workshop, enabled=True)
+        code = live.join_code
+        assert [self._join(code, f"Vieras {n}", HALL).status_code for n in range(4)] == [302, 302, 302, 429]
+        refused = self._join(code, "Vieras 5", HALL)
+        assert refused.status_code == 429 and "Too many attempts" in refused.content.decode()
+        # Other addresses join until the workshop's five.
+        assert self._join(code, "Muualta 1", ELSEWHERE).status_code == 302
+        assert self._join(code, "Muualta 2", ELSEWHERE).status_code == 302
+        assert self._join(code, "Muualta 3", "10.0.0.3").status_code == 429
+        assert Participant.objects.filter(workshop=live_workshop).count() == 5
