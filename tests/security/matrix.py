@@ -42,9 +42,8 @@ def url_names() -> dict[str, list[str]]:
 # Which object of a workshop fills each URL argument. Some names mean a different object on some routes.
 def argument(side: Side | None, name: str, url_name: str) -> object:
     if side is None:  # an id, token or code that names nothing
-        return {"action": "no-such-action", "code": "ZZZZZZ", "token": "no-such-token", "key": str(MISSING)}.get(
-            name, MISSING
-        )
+        nothing = {"action": "no-such-action", "code": "ZZZZZZ", "token": "no-such-token", "key": str(MISSING)}
+        return {**nothing, "kind": "json"}.get(name, MISSING)  # a download's format names no object
     match name:
         case "workshop_id":
             return side.workshop.pk
@@ -75,6 +74,8 @@ def argument(side: Side | None, name: str, url_name: str) -> object:
             return side.join_code
         case "action":
             return "next"
+        case "kind":
+            return "json"
         case "token":
             return side.share_token if url_name == "reports:report_shared" else side.invitee_token
     raise AssertionError(f"no object for the URL argument {name!r} of {url_name}")
@@ -147,7 +148,7 @@ def run(client, method: str, url: str, data: dict | None = None, *, track: bool 
 # What a request must never touch unless it is allowed to. Sessions and presence are the browser's own
 # bookkeeping, not workshop data; a refused request writes neither anyway.
 UNTRACKED_TABLES = ("django_session",)
-FINGERPRINT_APPS = ("accounts", "workshops", "facilitation", "reports", "auth", "account")
+FINGERPRINT_APPS = ("accounts", "workshops", "facilitation", "reports", "privacy", "auth", "account")
 
 
 def data_fingerprint() -> str:

@@ -111,6 +111,7 @@ PAYLOADS = {
     "facilitation:survey_question_edit": lambda s: {"text": "Muutettu kysymys?", "kind": "text"},
     "facilitation:survey_question_move": lambda s: {"direction": "down"},
     "facilitation:survey_question_delete": lambda s: {"confirm": "yes"},
+    "facilitation:hide_many": lambda s: {"comment": str(s.comment.pk), "idea": str(s.idea.pk), "confirm": "yes"},
     "reports:categories": lambda s: {"name": "Uusi luokka", "colour": "#0b4f8a"},
     "reports:category_edit": lambda s: {"name": "Muutettu luokka", "colour": "#0b4f8a"},
     "reports:category_merge": lambda s: {"target": s.category.pk + 1, "confirm": "1"},

@@ -127,6 +127,12 @@ TABLE: dict[str, Row] = {
         get=("404 200 200 200 200 404 200 200", "404 404 404 404 404 200 200 200"),
         post=("404 400 400 400 400 404 400 400", "404 404 404 404 404 400 400 400"),
     ),
+    # Hiding many at once: facilitators anything, the presenter the comments on their case (A's first case);
+    # everyone else who sees the workshop gets 403. Ids of another workshop in the body are left alone.
+    "facilitation:hide_many": Row(
+        get=("405 405 405 405 405 405 405 405", "405 405 405 405 405 405 405 405"),
+        post=("404 403 403 302* 403 404 302* 302*", "404 404 404 404 404 403 302* 302*"),
+    ),
     "facilitation:idea_edit": Row(
         get=("405 405 405 405 405 405 405 405", "405 405 405 405 405 405 405 405"),
         post=("404 403 403 403 403 404 200* 200*", "404 404 404 404 404 403 200* 200*"),
@@ -172,6 +178,9 @@ TABLE: dict[str, Row] = {
     ),
     "facilitation:live": Row(
         get=("404 200 200 200 200 404 200 200", "404 404 404 404 404 200 200 200"),
+    ),
+    "facilitation:moderation": Row(
+        get=("404 403 403 200 403 404 200 200", "404 404 404 404 404 403 200 200"),
     ),
     "facilitation:panel": Row(
         get=("404 200 200 200 200 404 200 200", "404 404 404 404 404 200 200 200"),
@@ -283,6 +292,41 @@ TABLE: dict[str, Row] = {
         get="200 200 200 200 200 200 200 200",
         post="200 200 200 200 200 200 200 200",
     ),
+    # Data protection. The privacy notice and the accessibility statement are public.
+    "privacy:accessibility": Row(
+        get="200 200 200 200 200 200 200 200",
+    ),
+    "privacy:notice": Row(
+        get="200 200 200 200 200 200 200 200",
+    ),
+    # One's own data: only a participant of the workshop, about themselves; staff and contact persons are no
+    # participants of it, so they get 404 like everyone else.
+    "privacy:my_data": Row(
+        get=("404 200 200 200 404 404 404 404", "404 404 404 404 404 404 404 404"),
+    ),
+    "privacy:my_data_export": Row(
+        get=("404 200 200 200 404 404 404 404", "404 404 404 404 404 404 404 404"),
+    ),
+    "privacy:my_data_delete": Row(
+        get=("404 200 200 200 404 404 404 404", "404 404 404 404 404 404 404 404"),
+        post=("404 302* 302* 302* 404 404 404 404", "404 404 404 404 404 404 404 404"),
+    ),
+    # Erasure and the data subject's access request are the facilitators' (the contact person of the
+    # workshop's organisation 403, everyone else 404). A live workshop cannot be erased: sent back, nothing written.
+    "privacy:workshop": Row(
+        get=("login login login login 403 404 200 200", "login login login login 404 403 200 200"),
+    ),
+    "privacy:workshop_erase": Row(
+        get=("login login login login 403 404 200 200", "login login login login 404 403 200 200"),
+        post=("login login login login 403 404 302 302", "login login login login 404 403 302 302"),
+    ),
+    "privacy:participant_erase": Row(
+        get=("login login login login 403 404 200 200", "login login login login 404 403 200 200"),
+        post=("login login login login 403 404 302* 302*", "login login login login 404 403 302* 302*"),
+    ),
+    "privacy:participant_export": Row(
+        get=("login login login login 403 404 200 200", "login login login login 404 403 200 200"),
+    ),
     "reports:categories": Row(
         get=("login login login login 403 404 200 200", "login login login login 404 403 200 200"),
         post=("login login login login 403 404 302* 302*", "login login login login 404 403 302* 302*"),
@@ -347,6 +391,9 @@ TABLE: dict[str, Row] = {
     "reports:tagging_comment": Row(
         get=("login login login login 405 405 405 405", "login login login login 405 405 405 405"),
         post=("login login login login 403 404 302* 302*", "login login login login 404 403 302* 302*"),
+    ),
+    "security_txt": Row(
+        get="200 200 200 200 200 200 200 200",
     ),
     "set_language": Row(
         get="405 405 405 405 405 405 405 405",
@@ -490,6 +537,8 @@ ADMIN_MODEL_PAGES = [
         "workshops_invitationbatch",
         "workshops_workshop",
         "workshops_participant",
+        "privacy_deletionrequest",
+        "privacy_erasure",
     )
     for page in ("changelist", "add", "history", "delete", "change")
 ]
@@ -505,6 +554,10 @@ ADMIN_ROUTES: dict[str, str] = {
     "admin:app_list": f"{OUTSIDE} 404 200",
     "admin:auth_user_password_change": f"{OUTSIDE} 403 200",
     **dict.fromkeys(ADMIN_MODEL_PAGES, f"{OUTSIDE} 403 200"),
+    # Erasures and deletion requests are records the services write: nobody adds one by hand (the superuser
+    # gets 403) and the change page only shows one.
+    "admin:privacy_deletionrequest_add": f"{OUTSIDE} 403 403",
+    "admin:privacy_erasure_add": f"{OUTSIDE} 403 403",
     # No group and no invitation batch exists: the admin sends staff back to its index with a message.
     "admin:auth_group_history": f"{OUTSIDE} 302 302",
     "admin:workshops_invitationbatch_history": f"{OUTSIDE} 302 302",
@@ -736,6 +789,8 @@ def _grouped_url(world, name: str) -> str:
         "accounts_organisation": world.a.workshop.organisation_id,
         "accounts_user": contact.pk,
         "account_emailaddress": EmailAddress.objects.get(user=contact).pk,
+        "privacy_deletionrequest": world.a.deletion_request.pk,
+        "privacy_erasure": world.a.erasure.pk,
     }
     kwargs = {}
     for argument in ROUTES[name]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from facilitation import services
 from facilitation.models import Comment, Idea, LiveState, Phase, Room, RoomMember, Round
+from privacy.models import DeletionRequest, Erasure
 from reports.models import Category, Export
 from reports.services import report_share_set
 from tests.accounts.factories import ContactPersonFactory, FacilitatorFactory, OrganisationFactory
@@ -50,6 +51,8 @@ class Side:
     share_token: str
     join_code: str
     template: WorkshopTemplate
+    deletion_request: DeletionRequest  # the invitee's, so the guest may still ask for their own
+    erasure: Erasure  # a record of one (now gone) participant's erased data
 
 
 def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
@@ -122,6 +125,8 @@ def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
         shared=True,
         data={"format": 1, "phases": []},
     )
+    deletion_request = DeletionRequest.objects.create(workshop=workshop, participant=invitee)
+    erasure = Erasure.objects.create(workshop=workshop, whole_workshop=False, erased_by=facilitator, participants=1)
     return Side(
         workshop=workshop,
         guest=guest,
@@ -140,6 +145,8 @@ def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
         share_token=share.token,
         join_code=live.join_code,
         template=template,
+        deletion_request=deletion_request,
+        erasure=erasure,
     )
 
 
