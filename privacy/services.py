@@ -144,7 +144,8 @@ def participant_erase_personal_data(*, participant: Participant, by: User | None
         erased_at=now,
         participants=1,
     )
-    participant.__dict__.update({field: getattr(locked, field) for field in ("name", "email", "user_id")})
+    for field in PARTICIPANT_FIELDS:  # the caller's copy shows the pseudonym too
+        setattr(participant, field, getattr(locked, field))
     logger.info(
         "participant personal data erased",
         extra={"fields": {"workshop_id": workshop.pk, "by_user_id": getattr(by, "pk", None)}},
