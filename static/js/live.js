@@ -865,6 +865,10 @@ window.addEventListener("online", () => {
   if (!ws) {
     attempts = 0;
     connect();
+  } else if (ws.readyState === WebSocket.OPEN) {
+    // The socket outlived the outage: say so, and fetch what it may have missed meanwhile.
+    setConnection(feedPaused ? "polling" : "live");
+    catchUp().catch(() => {});
   }
 });
 window.addEventListener("offline", () => setConnection("offline"));
