@@ -402,9 +402,12 @@ def test_celery_worker_killed_mid_export_and_mid_invitations_finishes_both_once(
         assert workbook.testzip() is None
     assert invitations_done is not None, "the invitation batch did not finish"
     assert len(recipients) == len(set(recipients)), "someone got the invitation twice"
-    assert states.get("sent", 0) == len(recipients)
-    assert states.get("sent", 0) + states.get("failed", 0) == INVITEES
-    assert states.get("failed", 0) <= 1  # at most the one whose mail was on its way when the worker died
+    sent, failed = states.get("sent", 0), states.get("failed", 0)
+    assert sent + failed == INVITEES
+    # At most the one whose mail was on its way when the worker died is FAILED ("interrupted, send again if
+    # needed"): its mail may have left, so it is never sent again automatically.
+    assert failed <= 1
+    assert len(recipients) in (sent, sent + failed)
 
 
 # --- the browser offline -------------------------------------------------------------------------------------
