@@ -331,8 +331,8 @@ def test_postgres_restart_answers_a_friendly_503_and_recovers_by_itself(stack):
 
 
 # --- the Celery worker ---------------------------------------------------------------------------------------
-EXPORT_COMMENTS = 8_000
-INVITEES = 200
+EXPORT_COMMENTS = 5_000
+INVITEES = 150
 
 
 def _export_row(stack: Stack, export_id: int) -> dict:
