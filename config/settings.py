@@ -152,8 +152,10 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage is a cache miss, not a 500 (config/cache.py); short timeouts keep it quick.
+            "BACKEND": "config.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "kehittamo"),
         }
     }

@@ -171,15 +171,15 @@ def invitation_send_one(*, batch: InvitationBatch, participant: Participant, con
         _record_failure(batch=batch, participant=participant, error=_("No e-mail address."))
         return False
     previous = (participant.token_hash, participant.token_revoked_at)
-    # The new token is committed before the mail leaves: a mailed link must always work. SENDING is
-    # committed with it: if the worker dies before the outcome is saved, nobody can know whether the mail
-    # left, and a retry must not mail the person a second time (see ``invitation_batch_interrupted``).
-    with transaction.atomic():
-        token = participant_issue_token(participant=participant)
-        participant.invitation_status = IS.SENDING
-        participant.save(update_fields=["invitation_status"])
+    # The new token is committed before the mail leaves: a mailed link must always work.
+    token = participant_issue_token(participant=participant)
     try:
         message = invitation_message(participant=participant, token=token)
+        # SENDING is committed just before the hand-over to the mail server: if the worker dies before the
+        # outcome is saved, nobody can know whether the mail left, and a retry must not mail the person a
+        # second time (see ``invitation_batch_interrupted``).
+        participant.invitation_status = IS.SENDING
+        participant.save(update_fields=["invitation_status"])
         delivered = connection.send_messages([message])
         if not delivered:
             raise smtplib.SMTPException("the mail server accepted no recipient")

@@ -734,7 +734,7 @@ function apply(event) {
         stopPolling();
         setConnection("live");
       }
-      window.setTimeout(() => catchUp().catch(() => {}), Math.random() * 1000);
+      window.setTimeout(() => catchUp().catch(catchUpLater), Math.random() * 1000);
       break;
     case "live.paused":
       // The socket is open but the server's live feed is away (Redis): poll until it says "resync".
@@ -753,6 +753,15 @@ function apply(event) {
 }
 
 let catchingUp = false;
+let catchUpRetry = null;
+let catchUpDelay = 2000;
+/** Try the catch-up again later: a catch-up that failed (server or database briefly away) must not be
+ * the last one, or the events between the socket's drop and its return would stay missing. */
+function catchUpLater() {
+  clearTimeout(catchUpRetry);
+  catchUpRetry = window.setTimeout(() => catchUp().catch(catchUpLater), catchUpDelay * (0.5 + Math.random()));
+  catchUpDelay = Math.min(catchUpDelay * 2, 30000);
+}
 async function catchUp(poll = false) {
   if (catchingUp) return;
   catchingUp = true;
@@ -760,7 +769,12 @@ async function catchUp(poll = false) {
     for (let page = 0; page < 20; page += 1) {
       const url = `${root.dataset.eventsUrl}?after=${watermark()}${poll ? "&poll=1" : ""}`;
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) return;
+      if (!response.ok) {
+        if (response.status >= 500 || response.status === 429 || response.status === 408) catchUpLater();
+        return;
+      }
+      clearTimeout(catchUpRetry);
+      catchUpDelay = 2000;
       const body = await response.json();
       body.events.forEach(apply);
       if (body.stats) updateStats(body.stats);
@@ -831,7 +845,7 @@ function connect() {
     feedPaused = false;
     stopPolling();
     setConnection("live");
-    catchUp().catch(() => {});
+    catchUp().catch(catchUpLater);
     flushOutbox();
     clearInterval(heartbeat);
     heartbeat = setInterval(() => {
@@ -870,6 +884,10 @@ window.addEventListener("online", () => {
   if (!ws) {
     attempts = 0;
     connect();
+  } else if (ws.readyState === WebSocket.OPEN) {
+    // The socket outlived the outage: say so, and fetch what it may have missed meanwhile.
+    setConnection(feedPaused ? "polling" : "live");
+    catchUp().catch(catchUpLater);
   }
 });
 window.addEventListener("offline", () => setConnection("offline"));

@@ -112,6 +112,7 @@ class Crowd:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._tasks: set[asyncio.Task] = set()  # catch-ups under way (the loop keeps only weak references)
         self.errors: list[str] = []
 
     # --- control from the test thread -----------------------------------------------------------------
@@ -163,6 +164,7 @@ class Crowd:
             tasks += [asyncio.create_task(self._poller(page)) for page in self.pages]
             tasks += [asyncio.create_task(self._sender(page)) for page in self.pages[: self.senders]]
             await self._stop.wait()
+            tasks += list(self._tasks)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -187,7 +189,7 @@ class Crowd:
             )
             response = await self.http.get(url, headers=self._headers(page))
             if response.status_code != 200:
-                return found
+                raise RuntimeError(f"catch-up answered {response.status_code}")
             body = response.json()
             for event in body["events"]:
                 page.apply(event, "poll" if poll else "catch-up")
@@ -223,7 +225,7 @@ class Crowd:
             page.failures = 0
             page.socket_open, page.paused = True, False
             page.opened.append(time.time())
-            catch_up = asyncio.create_task(self._safe_catch_up(page))
+            self._background(self._safe_catch_up(page))
             try:
                 async for text in ws:
                     event = json.loads(text)
@@ -236,7 +238,7 @@ class Crowd:
                     elif kind == "resync":
                         page.paused = False
                         await asyncio.sleep(rng.random())  # live.js spreads the catch-ups over a second
-                        await self._safe_catch_up(page)
+                        self._background(self._safe_catch_up(page))
                     else:
                         page.apply(event, "push")
             except asyncio.CancelledError:
@@ -245,16 +247,28 @@ class Crowd:
                 raise
             except Exception:
                 pass  # closed by the server: open again, as the page does
-            finally:
-                catch_up.cancel()
             page.socket_open = False
             page.closed.append(time.time())
             await asyncio.sleep(reconnect_delay(attempts, rng))
             attempts += 1
 
     async def _safe_catch_up(self, page: Page) -> None:
-        with contextlib.suppress(Exception):
-            await self._catch_up(page)
+        """live.js ``catchUp`` with ``catchUpLater``: a failed catch-up is tried again until one succeeds."""
+        delay = 2.0
+        while True:
+            try:
+                await self._catch_up(page)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 30.0)
+
+    def _background(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _poller(self, page: Page) -> None:
         """live.js ``startPolling``: while there is no live socket (after three failures) or the feed is paused."""

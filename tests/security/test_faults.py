@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -290,9 +291,11 @@ def test_postgres_restart_answers_a_friendly_503_and_recovers_by_itself(stack):
         time.sleep(5)
         stopped = time.time()
         stack.postgres.stop("fast")
-        html = _probe(stack, seeded, json_post=False)
-        answer = _probe(stack, seeded, json_post=True)
-        health = stack.health()
+        with ThreadPoolExecutor(3) as pool:  # a page load, a script's POST and the health check, side by side
+            html = pool.submit(_probe, stack, seeded, json_post=False)
+            answer = pool.submit(_probe, stack, seeded, json_post=True)
+            health = pool.submit(stack.health)
+            html, answer, health = html.result(), answer.result(), health.result()
         stack.postgres.start()
         restarted = time.time()
 
@@ -328,8 +331,8 @@ def test_postgres_restart_answers_a_friendly_503_and_recovers_by_itself(stack):
 
 
 # --- the Celery worker ---------------------------------------------------------------------------------------
-EXPORT_COMMENTS = 40_000
-INVITEES = 300
+EXPORT_COMMENTS = 5_000
+INVITEES = 150
 
 
 def _export_row(stack: Stack, export_id: int) -> dict:
@@ -352,12 +355,13 @@ def test_celery_worker_killed_mid_export_and_mid_invitations_finishes_both_once(
     stack.extra_env["EMAIL_URL"] = f"smtp://{smtp_sink.host}:{smtp_sink.port}"
     stack.start_worker()
     started_worker = time.time() - killed
-    export_done = wait_until(lambda: _export_row(stack, export_id)["status"] in ("done", "failed"), 120)
+    export_done = wait_until(lambda: _export_row(stack, export_id)["status"] in ("done", "failed"), 180)
     after = _export_row(stack, export_id)
     files = sorted(path.name for path in (stack.media / "exports").glob(f"{export_id}-*"))
+    assert after["status"] == "done" and after["attempts"] == 2, (after, export_done)
 
     batch = stack.call("invitations_request", people=INVITEES)
-    smtp_sink.wait_for(INVITEES // 5, timeout=60)
+    smtp_sink.wait_for(INVITEES // 5, timeout=120)
     stack.kill_worker()
     mailed_before_kill = len(smtp_sink.messages)
     stack.start_worker()
@@ -398,9 +402,12 @@ def test_celery_worker_killed_mid_export_and_mid_invitations_finishes_both_once(
         assert workbook.testzip() is None
     assert invitations_done is not None, "the invitation batch did not finish"
     assert len(recipients) == len(set(recipients)), "someone got the invitation twice"
-    assert states.get("sent", 0) == len(recipients)
-    assert states.get("sent", 0) + states.get("failed", 0) == INVITEES
-    assert states.get("failed", 0) <= 1  # at most the one whose mail was on its way when the worker died
+    sent, failed = states.get("sent", 0), states.get("failed", 0)
+    assert sent + failed == INVITEES
+    # At most the one whose mail was on its way when the worker died is FAILED ("interrupted, send again if
+    # needed"): its mail may have left, so it is never sent again automatically.
+    assert failed <= 1
+    assert len(recipients) in (sent, sent + failed)
 
 
 # --- the browser offline -------------------------------------------------------------------------------------
@@ -415,6 +422,18 @@ def test_browser_offline_while_50_comments_are_sent_stores_each_once(stack, chro
     crowd = Crowd(stack.base, seeded, post_every=8)
     crowd.start()
     page = live_page(chromium, stack, seeded["workshop_id"], typist)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    posts: list[str] = []  # when each comment POST left and how it ended, to see where the time goes
+    page.on("request", lambda request: "/comments/" in request.url and posts.append(f"{time.time():.1f} sent"))
+    page.on(
+        "requestfinished",
+        lambda request: "/comments/" in request.url and posts.append(f"{time.time():.1f} done"),
+    )
+    page.on(
+        "requestfailed",
+        lambda request: "/comments/" in request.url and posts.append(f"{time.time():.1f} {request.failure}"),
+    )
     texts = [f"Offline-kommentti {number:02d}" for number in range(OFFLINE_COMMENTS)]
     try:
         page.context.set_offline(True)
@@ -429,8 +448,15 @@ def test_browser_offline_while_50_comments_are_sent_stores_each_once(stack, chro
         time.sleep(5)  # offline for a while: the page keeps trying and failing
         page.context.set_offline(False)
         online = time.time()
-        expect(page.locator("[data-outbox]")).to_be_hidden(timeout=60_000)
-        flushed = time.time() - online
+        outbox_key = f"kehittamo:{seeded['workshop_id']}:outbox"
+        flushed = wait_until(
+            lambda: page.evaluate(f"JSON.parse(localStorage.getItem('{outbox_key}')).length") == 0, 120
+        )
+        assert flushed is not None, (
+            f"still queued: {page.evaluate(f'localStorage.getItem({outbox_key!r})')[:500]}; console: {console[-10:]}"
+        )
+        expect(page.locator("[data-outbox]")).to_be_hidden()
+        expect_state(page, "live")
         expect(page.locator(".comment-text").filter(has_text="Offline-kommentti")).to_have_count(OFFLINE_COMMENTS)
         crowd.pause_posting()
         time.sleep(12)

@@ -1,0 +1,56 @@
+"""The Redis cache, degrading to a miss while Redis is away.
+
+The cache only holds what can be rebuilt (shared page parts, rankings) or what may be forgotten
+(throttle counters, the locks that keep two workers off one export). PostgreSQL is the truth: a Redis
+outage must not turn every page that reads the cache into a 500. A failed read is a miss, a failed write
+is skipped, a failed ``add`` is "not added" (a task then waits and tries again), each logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache
+from redis import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def _tolerant(name: str, fallback):
+    method = getattr(RedisCache, name)
+
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError as error:
+            logger.warning("cache %s skipped: Redis unavailable (%s)", name, type(error).__name__)
+            return fallback(*args, **kwargs) if callable(fallback) else fallback
+
+    call.__name__ = name
+    call.__doc__ = method.__doc__
+    return call
+
+
+def _default(key, default=None, *args, **kwargs):
+    return default
+
+
+def _delta(key, delta=1, *args, **kwargs):
+    return delta  # a counter that starts again: throttles fail open
+
+
+class TolerantRedisCache(RedisCache):
+    """``RedisCache`` whose calls never raise because Redis cannot be reached (see the module's docstring)."""
+
+    get = _tolerant("get", _default)
+    get_many = _tolerant("get_many", lambda *args, **kwargs: {})
+    has_key = _tolerant("has_key", False)
+    set = _tolerant("set", None)
+    set_many = _tolerant("set_many", lambda data, *args, **kwargs: list(data))
+    add = _tolerant("add", False)
+    touch = _tolerant("touch", False)
+    delete = _tolerant("delete", False)
+    delete_many = _tolerant("delete_many", None)
+    incr = _tolerant("incr", _delta)
+    decr = _tolerant("decr", lambda key, delta=1, *args, **kwargs: -delta)
+    clear = _tolerant("clear", False)
