@@ -33,6 +33,7 @@ from tests.security.hostile import (
     stage_planning,
     stage_report,
     stage_rounds,
+    stage_voting,
 )
 from tests.workshops.factories import CaseFactory, WorkshopFactory
 
@@ -196,6 +197,37 @@ def push_live(browser: Browser, h: Hostile, vectors: list[str]) -> None:
     browser.check(watcher, "participant's page after live pushes")
     browser.check(staff, "facilitator's controls after live pushes")
 
+    # the next phase, with a hostile title, instructions and prompts, arrives as a push with its panel
+    reflection = h.workshop.phases.filter(kind=Phase.Kind.REFLECTION).order_by("position").first()
+    in_thread(h.go, reflection)
+    expect(watcher.locator(".phase-title")).to_have_text(reflection.title.strip(), timeout=15_000)
+    expect(staff.locator("[data-current-phase-title]")).to_have_text(reflection.title.strip(), timeout=15_000)
+    browser.check(watcher, "participant's page after a pushed phase")
+    browser.check(staff, "facilitator's controls after a pushed phase")
+
+
+def push_ideas(browser: Browser, h: Hostile, vectors: list[str]) -> None:
+    """Ideas sent while the participants' and the facilitator's pages are open arrive through ideas.js."""
+    watcher = browser.page_for(h.guests[0][1])
+    staff = browser.page_for(h.facilitator_client)
+    for page, path in ((watcher, "live"), (staff, "control")):
+        page.goto(f"{browser.base}/w/{h.workshop.pk}/{path}/")
+        expect(page.locator("[data-connection]")).to_have_attribute("data-state", re.compile("live|polling"))
+    shown = {id(page): page.locator(".idea-text").count() for page in (watcher, staff)}
+    phase = LiveState.objects.get(pk=h.workshop.pk).current_phase
+
+    def post_all():
+        for vector in vectors:
+            data = {"phase": phase.pk, "text": vector[:500], "client_id": str(uuid.uuid4())}
+            assert h.post(h.guests[1][1], h.url("facilitation:idea_new"), data, **JSON).status_code == 201
+
+    in_thread(post_all)
+    for page in (watcher, staff):
+        wanted = shown[id(page)] + len(vectors)
+        page.wait_for_function(f"document.querySelectorAll('.idea-text').length >= {wanted}", timeout=15_000)
+    browser.check(watcher, "participant's ideas after live pushes")
+    browser.check(staff, "facilitator's ideas after live pushes")
+
 
 def test_no_vector_runs_in_the_browser(asgi_live_server, new_page):
     """The normal suite: the pages with the most hostile text, the whole corpus where many items live."""
@@ -219,7 +251,10 @@ def test_no_vector_runs_in_the_browser(asgi_live_server, new_page):
         latest_only={"facilitator's controls"},
     )
     push_live(browser, h, xss_corpus.sample(12, offset=11))
-    pages, _dots = in_thread(stage_ideas, h, posted, bulk)
+    pages = in_thread(stage_ideas, h, posted, bulk)
+    browser.open_all(pages, {"big screen with ideas"})
+    push_ideas(browser, h, xss_corpus.sample(12, offset=23))
+    pages, _dots = in_thread(stage_voting, h)
     browser.open_all(pages, {"participant's duel", "facilitator's ranking", "big screen ranking"})
     pages = in_thread(stage_rounds, h, posted, bulk[:60])
     browser.open_all(pages, {"leader's room", "rooms overview", "summaries"})
@@ -247,7 +282,10 @@ def test_every_vector_on_every_page_in_the_browser(asgi_live_server, new_page):
     browser.open_all(pages)
     for offset in range(0, len(vectors), 40):
         push_live(browser, h, vectors[offset : offset + 40])
-    pages, dots = in_thread(stage_ideas, h, vectors)
+    browser.open_all(in_thread(stage_ideas, h, vectors))
+    for offset in range(0, len(vectors), 40):
+        push_ideas(browser, h, vectors[offset : offset + 40])
+    pages, dots = in_thread(stage_voting, h)
     browser.open_all(pages)
     browser.open_all(in_thread(stage_dots, h, dots))
     browser.open_all(in_thread(stage_rounds, h, vectors))

@@ -21,6 +21,7 @@ from tests.security.hostile import (
     stage_planning,
     stage_report,
     stage_rounds,
+    stage_voting,
 )
 from tests.security.html_scan import injected
 
@@ -80,7 +81,8 @@ def run_everywhere(workshop, facilitator, posted: list[str], bulk: list[str]) ->
         findings += [f"upload preview {index}: {finding}" for finding in injected(html)]
     findings += scan(pages)
     findings += scan(stage_comments(h, posted, bulk))
-    pages, dots = stage_ideas(h, posted, bulk)
+    findings += scan(stage_ideas(h, posted, bulk))
+    pages, dots = stage_voting(h)
     findings += scan(pages)
     findings += scan(stage_dots(h, dots))
     findings += scan(stage_rounds(h, posted, bulk))
