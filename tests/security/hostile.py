@@ -420,7 +420,7 @@ def stage_comments(h: Hostile, vectors: list[str], bulk: list[str] = ()) -> list
 
 
 # --- stage 3: ideas and voting ------------------------------------------------------------------------------
-def stage_ideas(h: Hostile, vectors: list[str], bulk: list[str] = ()) -> tuple[list[Page], Phase]:
+def stage_ideas(h: Hostile, vectors: list[str], bulk: list[str] = ()) -> list[Page]:
     fc, w = h.facilitator_client, h.workshop
     ideas_phase = w.phases.filter(kind=Phase.Kind.IDEAS).get()
     h.go(ideas_phase)
@@ -451,13 +451,20 @@ def stage_ideas(h: Hostile, vectors: list[str], bulk: list[str] = ()) -> tuple[l
         Page("big screen with ideas", fc, h.url("facilitation:bigscreen")),
         Page("big screen data with ideas", fc, h.url("facilitation:bigscreen_data")),
     ]
+    return pages
+
+
+def stage_voting(h: Hostile) -> tuple[list[Page], Phase]:
+    """Pairwise duels between the hostile ideas, with the ranking shown; returns the dots phase for later."""
+    fc, w = h.facilitator_client, h.workshop
+    guest = h.guests[0][1]
     pairwise, dots = w.phases.filter(kind=Phase.Kind.PRIORITISATION).order_by("position")
     h.go(pairwise)
     for _person, client in h.guests[:3]:
         response = h.post(client, h.url("facilitation:vote_next", pairwise.pk), **JSON)
         assert response.status_code == 200, response.content[:300]
     assert h.post(fc, h.url("facilitation:results_toggle", pairwise.pk), {"action": "open"}).status_code in (200, 302)
-    pages += [
+    pages = [
         Page("participant's duel", guest, h.url("facilitation:live")),
         Page("facilitator's ranking", fc, h.url("facilitation:control")),
         Page("ranking results", fc, h.url("facilitation:results_ranking", pairwise.pk)),
