@@ -507,7 +507,11 @@ ADMIN_ROUTES: dict[str, str] = {
     **dict.fromkeys(ADMIN_MODEL_PAGES, f"{OUTSIDE} 403 200"),
     # No group and no invitation batch exists: the admin sends staff back to its index with a message.
     "admin:auth_group_history": f"{OUTSIDE} 302 302",
+    "admin:auth_group_change": f"{OUTSIDE} 403 302",
+    "admin:auth_group_delete": f"{OUTSIDE} 403 302",
     "admin:workshops_invitationbatch_history": f"{OUTSIDE} 302 302",
+    "admin:workshops_invitationbatch_change": f"{OUTSIDE} 403 302",
+    "admin:workshops_invitationbatch_delete": f"{OUTSIDE} 403 302",
 }
 # allauth: the sign-in, sign-up and password-reset pages are open to everyone (a signed-in user is sent on);
 # pages about one's own account send everyone else to sign in.
