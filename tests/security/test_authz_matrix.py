@@ -560,7 +560,11 @@ ADMIN_ROUTES: dict[str, str] = {
     "admin:privacy_erasure_add": f"{OUTSIDE} 403 403",
     # No group and no invitation batch exists: the admin sends staff back to its index with a message.
     "admin:auth_group_history": f"{OUTSIDE} 302 302",
+    "admin:auth_group_change": f"{OUTSIDE} 403 302",
+    "admin:auth_group_delete": f"{OUTSIDE} 403 302",
     "admin:workshops_invitationbatch_history": f"{OUTSIDE} 302 302",
+    "admin:workshops_invitationbatch_change": f"{OUTSIDE} 403 302",
+    "admin:workshops_invitationbatch_delete": f"{OUTSIDE} 403 302",
 }
 # allauth: the sign-in, sign-up and password-reset pages are open to everyone (a signed-in user is sent on);
 # pages about one's own account send everyone else to sign in.
