@@ -79,7 +79,7 @@ def _facilitator_client(workshop, facilitator) -> Client:
 
 
 def _throttled_join(client):
-    cache.set("join-code-failures:127.0.0.1", FAILED_ATTEMPTS_LIMIT, timeout=60)
+    cache.set("throttle:join-code-failures:127.0.0.1", FAILED_ATTEMPTS_LIMIT, timeout=60)  # config/throttle.py
     return client.post(reverse("facilitation:join_code"), {"code": "WRONG", "name": "Aino"}, secure=True)
 
 
