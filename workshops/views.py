@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from config import throttle
 from facilitation.selectors_feedback import lobby_feedback
 from workshops import selectors
 from workshops.guests import guest_login, guest_participant_ids
@@ -25,7 +26,12 @@ def home(request):
 
 @never_cache
 def join(request, token: str):
-    """Exchange a personal invitation token for a guest session, then drop the token from the URL."""
+    """Exchange a personal invitation token for a guest session, then drop the token from the URL.
+
+    Counted with the joins by code per client address: tokens cannot be guessed, but a flood of
+    attempts gets the friendly 429 like any other join."""
+    if retry_after := throttle.over_limit("join", request=request, scopes=("address",)):
+        return throttle.refusal(request, retry_after, as_json=False)
     participant = participant_join_by_token(token=token)
     if participant is None:
         return render(request, "workshops/join_invalid.html", status=404)

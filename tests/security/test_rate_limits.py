@@ -16,8 +16,9 @@ from django.urls import reverse
 from facilitation import services
 from facilitation.models import Ballot, Comment, Idea, LiveState, Phase
 from tests.facilitation.conftest import make_guest
-from tests.workshops.factories import CaseFactory, WorkshopFactory
+from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant
+from workshops.services import participant_issue_token
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -198,3 +199,12 @@ class TestJoining:
         assert self._join(code, "Muualta 2", ELSEWHERE).status_code == 302
         assert self._join(code, "Muualta 3", "10.0.0.3").status_code == 429
         assert Participant.objects.filter(workshop=live_workshop).count() == 5
+
+    def test_personal_links_count_per_address_too(self, small_limits, live_workshop):
+        invitee = ParticipantFactory(workshop=live_workshop)
+        token = participant_issue_token(participant=invitee)
+        wrong = [Client().get(reverse("workshops:join", args=[f"guess{n}"]), REMOTE_ADDR=HALL) for n in range(3)]
+        assert [response.status_code for response in wrong] == [404, 404, 404]
+        refused = Client().get(reverse("workshops:join", args=[token]), REMOTE_ADDR=HALL)
+        assert refused.status_code == 429 and "Too many attempts" in refused.content.decode()
+        assert Client().get(reverse("workshops:join", args=[token]), REMOTE_ADDR=ELSEWHERE).status_code == 302
