@@ -28,12 +28,12 @@ def home(request):
 def join(request, token: str):
     """Exchange a personal invitation token for a guest session, then drop the token from the URL.
 
-    Counted with the joins by code per client address: tokens cannot be guessed, but a flood of
-    attempts gets the friendly 429 like any other join."""
-    if retry_after := throttle.over_limit("join", request=request, scopes=("address",)):
-        return throttle.refusal(request, retry_after, as_json=False)
+    Links that lead nowhere count against the client address's joins (like joins by code): guessing
+    tokens meets the friendly 429, while real links always work, also from a hall behind one address."""
     participant = participant_join_by_token(token=token)
     if participant is None:
+        if retry_after := throttle.over_limit("join", request=request, scopes=("address",)):
+            return throttle.refusal(request, retry_after, as_json=False)
         return render(request, "workshops/join_invalid.html", status=404)
     guest_login(request, participant)
     return redirect("workshops:lobby", workshop_id=participant.workshop_id)
