@@ -15,11 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from facilitation import services
-from facilitation.models import Comment, Idea
 from facilitation.permissions import LiveViewer, live_viewer
+from facilitation.selectors_moderation import moderation_items
 from facilitation.views import _int_or_none
-
-LIST_LIMIT = 300  # the newest items; a flood is recent
 
 
 def _moderator(request, workshop_id: int) -> LiveViewer:
@@ -28,24 +26,6 @@ def _moderator(request, workshop_id: int) -> LiveViewer:
     if not (viewer.is_staff or viewer.presented_case_ids):
         raise PermissionDenied
     return viewer
-
-
-def _items(viewer: LiveViewer) -> tuple[list[Comment], list[Idea]]:
-    """The newest visible comments (and, for facilitators, ideas) the viewer may hide; three queries."""
-    comments = Comment.objects.filter(workshop=viewer.workshop, deleted_at__isnull=True, hidden_at__isnull=True)
-    if not viewer.is_staff:
-        comments = comments.filter(case_id__in=viewer.presented_case_ids)
-    comments = list(
-        comments.select_related("author_participant", "author_user").order_by("-created_at", "-id")[:LIST_LIMIT]
-    )
-    ideas = []
-    if viewer.is_staff:
-        ideas = list(
-            Idea.objects.filter(workshop=viewer.workshop, hidden_at__isnull=True)
-            .select_related("author_participant", "author_user")
-            .order_by("-created_at", "-id")[:LIST_LIMIT]
-        )
-    return comments, ideas
 
 
 def _author_key(item) -> str:
@@ -85,7 +65,7 @@ def _rows(items, kind: str, *, select_all: bool, author: str, chosen: set[str]) 
 def moderation(request, workshop_id: int):
     """The newest comments and ideas with a box each; ``?all=1`` or ``?author=p12`` ticks them."""
     viewer = _moderator(request, workshop_id)
-    comments, ideas = _items(viewer)
+    comments, ideas = moderation_items(viewer)
     select_all = request.GET.get("all") == "1"
     author = request.GET.get("author", "")[:20]
     options = {"select_all": select_all, "author": author, "chosen": set()}
