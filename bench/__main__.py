@@ -62,6 +62,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, help="every scenario with this many clients instead of its own")
     parser.add_argument("--seconds", type=float, help="every timed scenario this long instead of its own")
     parser.add_argument("--processes", type=int, help="load generator processes (default 2–4 by size)")
+    parser.add_argument(
+        "--web", type=int, default=1, help="ASGI server processes for S1–S6, clients and posts split between them"
+    )
     parser.add_argument("--output", help="the JSON file (default bench/results/bench-<timestamp>.json)")
     parser.add_argument("--database", default=BENCH_DATABASE, help="the bench's own PostgreSQL database (dropped)")
     parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB, help="the bench's own Redis db (emptied)")

@@ -49,8 +49,12 @@ _servers: dict[tuple[str, int], Servers] = {}
 
 
 # --- servers, kept for the scenarios of one ASGI server ---------------------------------------------------
-def servers_for(ctx, processes: int = 1) -> Servers:
-    """Fresh servers for each scenario: one that overloads a server must not leave the next a wedged one."""
+def servers_for(ctx, processes: int | None = None) -> Servers:
+    """Fresh servers for each scenario: one that overloads a server must not leave the next a wedged one.
+
+    ``processes`` defaults to ``--web`` (one process per core is how a small server runs them).
+    """
+    processes = processes or getattr(ctx.args, "web", 1) or 1
     key = (ctx.server, processes)
     close_servers()  # one set of servers at a time: the others would only add noise
     if key not in _servers:
@@ -211,6 +215,7 @@ def _row(name: str, ctx, plan: loadgen.Plan, raw: dict, clients: int, **options)
     return {
         "scenario": name,
         "server": ctx.server,
+        "web_processes": len({client.url.split("/")[2] for client in plan.clients}),
         "clients": clients,
         **loadgen.analyse(plan, raw, **options),
         **loadgen.send_spread(plan, raw),
@@ -219,7 +224,7 @@ def _row(name: str, ctx, plan: loadgen.Plan, raw: dict, clients: int, **options)
 
 
 # --- the scenarios ----------------------------------------------------------------------------------------------
-def _steady(name: str, ctx, participants: int, *, processes: int = 1) -> dict:
+def _steady(name: str, ctx, participants: int, *, processes: int | None = None) -> dict:
     """One comment a second from random senders to everyone; clients spread over the servers' ports."""
     servers = servers_for(ctx, processes)
     seeded = seed(participants, label=name)
@@ -263,15 +268,16 @@ def run_x1(ctx) -> dict:
     return _steady("X1", ctx, size(ctx, 1000), processes=2)
 
 
-def _room_clients(base: str, seeded: Seeded) -> tuple[list[loadgen.Client], dict[int, int]]:
-    """Everyone's socket (hearing everything and their room) and the facilitator's (hearing every room)."""
+def _room_clients(bases: list[str], seeded: Seeded) -> tuple[list[loadgen.Client], dict[int, int]]:
+    """Everyone's socket (hearing everything and their room) and the facilitator's (hearing every room),
+    spread over the servers' ports."""
     room_of = {position: room for room, positions in seeded.rooms.items() for position in positions}
     clients = [
-        _client(index, base, seeded, cookies, ("all", f"r{room_of[index]}"))
+        _client(index, bases[index % len(bases)], seeded, cookies, ("all", f"r{room_of[index]}"))
         for index, cookies in enumerate(seeded.participants)
     ]
     overview = ("all", "staff", *(f"r{room}" for room in seeded.rooms))
-    clients.append(_client(len(clients), base, seeded, seeded.facilitator, overview))
+    clients.append(_client(len(clients), bases[len(clients) % len(bases)], seeded, seeded.facilitator, overview))
     return clients, room_of
 
 
@@ -279,16 +285,20 @@ def run_s3(ctx) -> dict:
     servers = servers_for(ctx)
     rooms = 4 if ctx.quick else 30
     seeded = seed(size(ctx, 1000), label="S3", rooms=rooms)
-    clients, room_of = _room_clients(servers.base, seeded)
+    bases = servers.bases
+    clients, room_of = _room_clients(bases, seeded)
     rng = random.Random(3)
-    burst = [_comment(1 + number / 20, servers.base, seeded, rng.choice(seeded.participants)) for number in range(20)]
+    burst = [
+        _comment(1 + number / 20, bases[number % len(bases)], seeded, rng.choice(seeded.participants))
+        for number in range(20)
+    ]
     notes = []
     for number in range(40 if ctx.quick else 200):
         position = rng.randrange(len(seeded.participants))
         notes.append(
             _comment(
                 4 + number / (20 if ctx.quick else 100),
-                servers.base,
+                bases[position % len(bases)],  # the sender's own server, as its page would post
                 seeded,
                 seeded.participants[position],
                 room=room_of[position],
@@ -311,7 +321,8 @@ def run_s4(ctx) -> dict:
     servers = servers_for(ctx)
     rooms, per_room = (4, 7) if ctx.quick else (30, 7)
     seeded = seed(rooms * per_room, label="S4", rooms=rooms)
-    clients, room_of = _room_clients(servers.base, seeded)
+    bases = servers.bases
+    clients, room_of = _room_clients(bases, seeded)
     facilitator = clients[-1].index
     duration = seconds(ctx, 60, 10)
     rng = random.Random(4)
@@ -319,7 +330,8 @@ def run_s4(ctx) -> dict:
     for position, cookies in enumerate(seeded.participants):
         offset = rng.uniform(0, 10)
         for round_ in range(int(duration // 10)):
-            sends.append(_comment(offset + 10 * round_, servers.base, seeded, cookies, room=room_of[position]))
+            base = bases[position % len(bases)]
+            sends.append(_comment(offset + 10 * round_, base, seeded, cookies, room=room_of[position]))
     sends.sort(key=lambda send: send.at)
     plan = _plan(ctx, clients, sends, duration + loadgen.DRAIN_SECONDS)
     raw = loadgen.run(plan)
@@ -333,8 +345,9 @@ def run_s5(ctx) -> dict:
     servers = servers_for(ctx)
     changes = 1 if ctx.quick else 3
     seeded = seed(size(ctx, 1000), label="S5", phase_changes=changes)
+    bases = servers.bases
     clients = [
-        _client(index, servers.base, seeded, cookies, ("all",), panel=True)
+        _client(index, bases[index % len(bases)], seeded, cookies, ("all",), panel=True)
         for index, cookies in enumerate(seeded.participants)
     ]
     base = servers.base
@@ -387,14 +400,16 @@ def run_s5(ctx) -> dict:
 def run_s6(ctx) -> dict:
     servers = servers_for(ctx)
     seeded = seed(size(ctx, 1000), label="S6")
+    bases = servers.bases
     clients = [
-        _client(index, servers.base, seeded, cookies, ("all",)) for index, cookies in enumerate(seeded.participants)
+        _client(index, bases[index % len(bases)], seeded, cookies, ("all",))
+        for index, cookies in enumerate(seeded.participants)
     ]
     storm = (2.0, 3.5) if ctx.quick else (5.0, 8.5)  # drops; reconnects 0.5–1.5 s later: all within 5 s
     duration = seconds(ctx, 25, 12)
     rng = random.Random(6)
     sends = [
-        _comment(float(second), servers.base, seeded, rng.choice(seeded.participants))
+        _comment(float(second), bases[second % len(bases)], seeded, rng.choice(seeded.participants))
         for second in range(int(duration) - 4)
     ]
     plan = _plan(ctx, clients, sends, duration, storm=storm)

@@ -379,8 +379,9 @@ def user_cookies(user) -> dict:
 def guest_cookies(participant) -> dict:
     """As guest_login() after the join link: the session knows which participant this browser is."""
     from workshops.guests import SESSION_KEY as GUESTS_KEY
+    from workshops.guests import session_entry
 
-    return _session_cookies({GUESTS_KEY: {str(participant.workshop_id): participant.pk}})
+    return _session_cookies({GUESTS_KEY: {str(participant.workshop_id): session_entry(participant)}})
 
 
 def request_headers(base: str, cookies: dict, *, csrf: bool = False) -> dict:

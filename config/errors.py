@@ -33,6 +33,20 @@ def permission_denied(request, exception=None):
     )
 
 
+def access_ended(request):
+    """404 for a browser that was inside this workshop but whose way in no longer holds (link revoked,
+    data erased). Only such a browser sees it: it tells nobody else the workshop exists."""
+    return _page(
+        request,
+        404,
+        _("Your access to this workshop has ended"),
+        _(
+            "The link you joined with no longer works: the organisers revoked it, or your personal data was "
+            "deleted. If you received a new invitation link, open it; otherwise ask the workshop's facilitator."
+        ),
+    )
+
+
 def page_not_found(request, exception=None):
     return _page(request, 404, _("Page not found"), _("The page does not exist, or you do not have access to it."))
 

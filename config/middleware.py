@@ -79,3 +79,22 @@ class PermissionsPolicyMiddleware:
         response = await self.get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class AccessEndedMiddleware:
+    """A guest whose link was revoked or whose data was erased gets the page that says so, also with DEBUG
+    on (Django's debug 404 would otherwise replace it during development)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from config.errors import access_ended
+        from workshops.permissions import GuestAccessEnded
+
+        if isinstance(exception, GuestAccessEnded):
+            return access_ended(request)
+        return None

@@ -9,6 +9,7 @@ and ``ALLOWED_HOSTS`` switch on the real parts.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -44,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.admin_site.AdminConfig",  # django.contrib.admin with the guarded site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.AccessEndedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -364,6 +366,25 @@ KEHITTAMO_CONTROLLER_ADDRESS = os.environ.get("KEHITTAMO_CONTROLLER_ADDRESS", ""
 KEHITTAMO_PRIVACY_EMAIL = os.environ.get("KEHITTAMO_PRIVACY_EMAIL", "tietosuoja@example.fi")
 KEHITTAMO_DPO_EMAIL = os.environ.get("KEHITTAMO_DPO_EMAIL", "")
 KEHITTAMO_ACCESSIBILITY_EMAIL = os.environ.get("KEHITTAMO_ACCESSIBILITY_EMAIL", "saavutettavuus@example.fi")
+# The supervisory authorities the two pages point to, with their public contact details. An empty name
+# shows the authority's own name in the reader's language; the defaults are the real Finnish authorities.
+KEHITTAMO_DATA_PROTECTION_AUTHORITY = {
+    "name": os.environ.get("KEHITTAMO_DPA_NAME", ""),  # "": the Data Protection Ombudsman (tietosuojavaltuutettu)
+    "url": os.environ.get("KEHITTAMO_DPA_URL", "https://tietosuoja.fi"),
+    "email": os.environ.get("KEHITTAMO_DPA_EMAIL", "tietosuoja@om.fi"),
+    "phone": os.environ.get("KEHITTAMO_DPA_PHONE", "029 566 6700"),
+    "address": os.environ.get("KEHITTAMO_DPA_ADDRESS", "PL 800, 00531 Helsinki"),
+}
+KEHITTAMO_ACCESSIBILITY_AUTHORITY = {
+    "name": os.environ.get("KEHITTAMO_ACCESSIBILITY_AUTHORITY_NAME", ""),  # "": Traficom's accessibility supervision
+    "url": os.environ.get("KEHITTAMO_ACCESSIBILITY_AUTHORITY_URL", "https://www.saavutettavuusvaatimukset.fi"),
+    "email": os.environ.get("KEHITTAMO_ACCESSIBILITY_AUTHORITY_EMAIL", "saavutettavuus@traficom.fi"),
+    "phone": os.environ.get("KEHITTAMO_ACCESSIBILITY_AUTHORITY_PHONE", "029 534 5000"),
+}
+# When the accessibility statement was written or last reviewed (YYYY-MM-DD); the law asks for it on the page.
+KEHITTAMO_ACCESSIBILITY_STATEMENT_DATE = date.fromisoformat(
+    os.environ.get("KEHITTAMO_ACCESSIBILITY_STATEMENT_DATE", "2026-11-23")
+)
 # Rate limits on writes in a live workshop (config/throttle.py): (requests, seconds) per guest or account,
 # per client address and per workshop. Sized for a 300-person hall behind one NAT address: a person writes
 # at most 20 comments or ideas a minute, the hall together far below 1,500; joining allows the whole hall
@@ -372,5 +393,11 @@ KEHITTAMO_RATE_LIMITS = {
     "post": {"guest": (20, 60), "address": (1500, 60), "workshop": (6000, 60)},
     "vote": {"guest": (120, 60), "address": (9000, 60), "workshop": (30000, 60)},
     "join": {"address": (600, 600), "workshop": (5000, 600)},
+    # The group leader's summary saves itself a second after each pause in typing, so even a writer who
+    # pauses after every word sends at most one save a second: 120 a minute is twice that; a script sending
+    # hundreds meets it. A hall of 300 has about 60 leaders.
+    "summary": {"guest": (120, 60), "address": (6000, 60), "workshop": (20000, 60)},
+    # Calling the facilitator to a room: a few times a minute per person and per room, never hundreds.
+    "help": {"guest": (6, 60), "room": (10, 60), "address": (600, 60), "workshop": (2000, 60)},
 }
 KEHITTAMO_RATE_LIMIT_FACTOR = float(os.environ.get("RATE_LIMIT_FACTOR", "1"))

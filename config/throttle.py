@@ -2,7 +2,7 @@
 
 A counter per key lives for one window from its first hit (``cache.add`` then ``cache.incr``, so
 every process sees the same count). The join-code guessing limit and the limits on posting,
-voting and joining in a live workshop all count here. The sizes are settings
+voting, joining, saving a room's summary and calling for help in a live workshop all count here. The sizes are settings
 (``KEHITTAMO_RATE_LIMITS``), chosen so that a 300-person hall behind one address never meets them;
 ``RATE_LIMIT_FACTOR`` scales them all (the benchmarks raise them that way).
 """
@@ -52,16 +52,18 @@ def over_limit(
     request,
     workshop_id: int | None = None,
     person: str | None = None,
-    scopes: tuple[str, ...] = ("guest", "address", "workshop"),
+    room_id: int | None = None,
+    scopes: tuple[str, ...] = ("guest", "room", "address", "workshop"),
 ) -> int | None:
-    """Count one ``action`` (post, vote, join) and say whether it goes over a limit.
+    """Count one ``action`` (post, vote, join, summary, help) and say whether it goes over a limit.
 
-    Checked per person (a guest or an account), then per client address, then per workshop; a refusal
+    Checked per person (a guest or an account), then per room (for an action in one), then per client
+    address, then per workshop, in the order of the action's settings; a refusal
     stops counting there, so one flooding guest does not use up the address's or the workshop's share.
     Only the given ``scopes`` are counted. Returns the window's length in seconds (for ``Retry-After``)
     when over a limit, else None.
     """
-    subjects = {"guest": person, "address": client_address(request), "workshop": workshop_id}
+    subjects = {"guest": person, "room": room_id, "address": client_address(request), "workshop": workshop_id}
     for scope, (limit, window) in _limits(action).items():
         subject = subjects.get(scope)
         if scope not in scopes or subject is None or subject == "":

@@ -106,9 +106,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_control(self, name: str) -> None:
         """``resubscribe``: the rooms changed (new plan, a move, a late joiner); follow exactly the
-        rooms this viewer is in now. Reads the memberships; writes nothing."""
-        if name == "resubscribe" and self.hub is not None:
+        rooms this viewer is in now. ``recheck``: a link was revoked or data erased; a connection that
+        may no longer see the workshop is closed (the page then reloads into the "access ended" page).
+        Both only read; nothing is written."""
+        if self.hub is None:
+            return
+        if name == "resubscribe":
             self.hub.update(self, await self._groups())
+        elif name == "recheck":
+            workshop_id = self.viewer.workshop.pk
+            if await database_sync_to_async(live_viewer_for_scope)(self.scope, workshop_id) is None:
+                await self.close(code=REFUSED)
 
     async def _groups(self) -> list[str]:
         room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)

@@ -130,6 +130,16 @@ def publish_coalesced(*, workshop_id: int, kind: str, payload: Callable[[], dict
     fanout.debounce((workshop_id, kind, staff_only), push)
 
 
+def access_recheck(*, workshop_id: int, participant_id: int | None = None) -> None:
+    """After commit, have the open connections of one participant (or, without one, of the whole workshop)
+    check again whether they may stay; those that may not are closed.
+
+    Handled by ``LiveConsumer.live_control("recheck")``; sent when a link is revoked or data erased.
+    """
+    group = _group_person(workshop_id, participant_id=participant_id) if participant_id else _group_all(workshop_id)
+    transaction.on_commit(lambda: fanout.publish(workshop_id, [group], control="recheck"))
+
+
 def resubscribe(*, workshop_id: int) -> None:
     """After commit, tell every open connection of the workshop to re-read which rooms it belongs to.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -198,14 +199,15 @@ def _error(request, viewer: LiveViewer, message: str, status: int = 400, **draft
     return _render_live(request, viewer, template="facilitation/live.html", status=status, draft=draft)
 
 
-def throttled(request, viewer: LiveViewer, action: str, **draft):
-    """None while ``action`` (post, vote) is within its rate limits; else the 429 answer.
+def throttled(request, viewer: LiveViewer, action: str, *, room_id: int | None = None, **draft):
+    """None while ``action`` (post, vote, summary, help) is within its rate limits; else the 429 answer.
 
     A refused text comes back: the page's script keeps it in its outbox and shows the message; without
-    the script, the page is shown again with the text in its box.
+    the script, the page is shown again with the text in its box. ``room_id`` counts an action in a room
+    per room too.
     """
     retry_after = throttle.over_limit(
-        action, request=request, workshop_id=viewer.workshop.pk, person=viewer.identity_key
+        action, request=request, workshop_id=viewer.workshop.pk, person=viewer.identity_key, room_id=room_id
     )
     if retry_after is None:
         return None
@@ -217,14 +219,20 @@ def throttled(request, viewer: LiveViewer, action: str, **draft):
 
 
 def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
-    comment.mine = True
-    comment.can_moderate = viewer.can_moderate(comment.case_id)
-    comment.my_reaction = None
-    for name in ("agree_count", "good_point_count"):
-        if not hasattr(comment, name):
-            setattr(comment, name, 0)
-    comment.shown_replies = []
-    html = render_to_string("facilitation/partials/comment.html", {"comment": comment, "viewer": viewer}, request)
+    """The comment for its author's page. A new one carries the HTML its push carries (the page's script
+    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones)."""
+    pushed = getattr(comment, "pushed", None)
+    if pushed:
+        html = (pushed.get(viewer.language) or pushed[settings.LANGUAGE_CODE])["html"]
+    else:
+        comment.mine = True
+        comment.can_moderate = viewer.can_moderate(comment.case_id)
+        comment.my_reaction = None
+        for name in ("agree_count", "good_point_count"):
+            if not hasattr(comment, name):
+                setattr(comment, name, 0)
+        comment.shown_replies = []
+        html = render_to_string("facilitation/partials/comment.html", {"comment": comment, "viewer": viewer}, request)
     return JsonResponse(
         {"id": comment.pk, "thread": comment.thread_key, "parent": comment.parent_id, "html": html}, status=status
     )
@@ -421,8 +429,8 @@ def control_action(request, workshop_id: int, action: str):
 
 
 # --- small-group rooms ---------------------------------------------------------------
-def _room_write(request, workshop_id: int, service, **arguments):
-    viewer = live_viewer(request, workshop_id)
+def _room_write(request, viewer: LiveViewer, service, **arguments):
+    workshop_id = viewer.workshop.pk
     try:
         room = service(viewer=viewer, **arguments)
     except LiveError as error:
@@ -437,16 +445,25 @@ def _room_write(request, workshop_id: int, service, **arguments):
 
 @require_POST
 def room_summary(request, workshop_id: int, room_id: int):
-    """The group leader's summary, saved as they write (the page posts it a moment after each pause)."""
-    return _room_write(
-        request, workshop_id, services.room_summary_save, room_id=room_id, text=request.POST.get("text", "")
-    )
+    """The group leader's summary, saved as they write (the page posts it a moment after each pause).
+
+    Over the rate limit the text comes back: the page's script keeps it and tries again later; without
+    the script the page is shown again with the text in the summary's box.
+    """
+    viewer = live_viewer(request, workshop_id)
+    text = request.POST.get("text", "")
+    if refused := throttled(request, viewer, "summary", summary_room=room_id, text=text):
+        return refused
+    return _room_write(request, viewer, services.room_summary_save, room_id=room_id, text=text)
 
 
 @require_POST
 def room_help(request, workshop_id: int, room_id: int):
-    """Call the facilitator to the room."""
-    return _room_write(request, workshop_id, services.room_help_request, room_id=room_id)
+    """Call the facilitator to the room (a few times a minute at most, per person and per room)."""
+    viewer = live_viewer(request, workshop_id)
+    if refused := throttled(request, viewer, "help", room_id=room_id):
+        return refused
+    return _room_write(request, viewer, services.room_help_request, room_id=room_id)
 
 
 # The overview is the same for every facilitator; while nothing happened in the workshop (no new event) and

@@ -18,9 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config import throttle
-from config.errors import bad_request, too_many_requests
-from facilitation.forms_join import JoinCodeForm
+from config.errors import bad_request
+from facilitation.forms_join import NAME_MAX_LENGTH, JoinCodeForm
 from facilitation.services import (
+    TEAM_SIZE_MAX,
     LiveError,
     join_code_set,
     live_for_join_code,
@@ -28,7 +29,7 @@ from facilitation.services import (
     participant_join_by_code,
     participant_team_size_set,
 )
-from workshops.guests import guest_login, guest_participant_id
+from workshops.guests import guest_login, guest_participant
 from workshops.models import Participant
 from workshops.permissions import workshop_for_facilitator
 
@@ -51,11 +52,33 @@ def _count_failure(request) -> None:
     throttle.count(_failures_key(request), FAILED_ATTEMPTS_WINDOW)
 
 
+def _refused(request, retry_after: int):
+    """429 as the join form again, with what the person typed kept and a note to wait (not a bare error page)."""
+    typed = request.POST
+    team_size = typed.get("team_size", "")
+    initial = {
+        "code": typed.get("code", "")[:20],
+        "name": typed.get("name", "")[:NAME_MAX_LENGTH],
+        "team_size": int(team_size) if team_size.isdigit() and 1 <= int(team_size) <= TEAM_SIZE_MAX else 1,
+    }
+    context = {
+        "form": JoinCodeForm(initial=initial),
+        "refused": _(
+            "Too many people tried to join from here in a short time. Wait a moment and press Join "
+            "again: what you typed is kept."
+        ),
+    }
+    response = render(request, "facilitation/join_code.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 # --- guests ------------------------------------------------------------------------
 def _joined_already(request, workshop_id: int) -> bool:
-    """This browser (or this account) already is a participant of the workshop."""
-    participant_id = guest_participant_id(request, workshop_id)
-    if participant_id is not None and Participant.objects.filter(pk=participant_id, workshop_id=workshop_id).exists():
+    """This browser (or this account) already is a participant of the workshop.
+
+    A browser whose way in no longer holds (link revoked, data erased) is not: it may join anew."""
+    if guest_participant(request, workshop_id) is not None:
         return True
     return (
         request.user.is_authenticated
@@ -70,9 +93,9 @@ def join_code(request, code: str = ""):
     joined_already = partial(_joined_already, request)
     if request.method == "POST":
         if _throttled(request):
-            return too_many_requests(request)
+            return _refused(request, FAILED_ATTEMPTS_WINDOW)
         if retry_after := throttle.over_limit("join", request=request, scopes=("address",)):
-            return throttle.refusal(request, retry_after, as_json=False)
+            return _refused(request, retry_after)
         form = JoinCodeForm(request.POST, joined_already=joined_already)
         if form.is_valid():
             live = form.live
@@ -81,7 +104,7 @@ def join_code(request, code: str = ""):
             if retry_after := throttle.over_limit(
                 "join", request=request, workshop_id=live.workshop_id, scopes=("workshop",)
             ):
-                return throttle.refusal(request, retry_after, as_json=False)
+                return _refused(request, retry_after)
             try:
                 with transaction.atomic():
                     participant = participant_join_by_code(live=live, name=form.cleaned_data["name"])

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from config.admin_guards import GuardedModelAdmin
 from privacy.models import DeletionRequest, Erasure
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record of what happened: nobody edits or adds one by hand (the services write them)."""
+class AuditTrailAdmin(GuardedModelAdmin):
+    """A record of what happened: nobody adds, edits or deletes one by hand, not even a superuser (the
+    services write them; they are what shows that personal data was erased and requests were answered).
+    Without the delete permission the admin also refuses to delete a workshop or participant whose
+    deletion would take these records with it."""
 
     def has_add_permission(self, request):
         return False
@@ -14,9 +18,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Erasure)
-class ErasureAdmin(ReadOnlyAdmin):
+class ErasureAdmin(AuditTrailAdmin):
     list_display = ["workshop", "whole_workshop", "erased_at", "erased_by", "automatic", "participants", "exports"]
     list_filter = ["automatic", "whole_workshop"]
     search_fields = ["workshop__title"]
@@ -24,7 +31,7 @@ class ErasureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(ReadOnlyAdmin):
+class DeletionRequestAdmin(AuditTrailAdmin):
     list_display = ["workshop", "participant", "requested_at", "handled_at", "handled_by"]
     list_filter = ["handled_at"]
     search_fields = ["workshop__title"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -143,3 +144,24 @@ def workshop_privacy_overview(workshop: Workshop) -> dict:
         "participants": list(Participant.objects.filter(workshop=workshop).order_by("name", "pk")),
         "erased": Erasure.objects.filter(workshop=workshop, whole_workshop=True).exists(),
     }
+
+
+def deletion_request_recipients(workshop: Workshop) -> list[str]:
+    """Who hears of a new deletion request: the controller's data protection address and the active
+    facilitators who have run this workshop (moved it through its statuses or created it). No side effects."""
+    from accounts.models import User
+    from workshops.models import WorkshopStatusChange
+
+    ran_it = WorkshopStatusChange.objects.filter(workshop=workshop).values("changed_by")
+    staff = (
+        User.objects.filter(is_staff=True, is_active=True)
+        .filter(Q(pk__in=ran_it) | Q(pk=workshop.created_by_id))
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    recipients = [settings.KEHITTAMO_PRIVACY_EMAIL] if settings.KEHITTAMO_PRIVACY_EMAIL else []
+    for email in staff:
+        if email.lower() not in {known.lower() for known in recipients}:
+            recipients.append(email)
+    return recipients

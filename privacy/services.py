@@ -21,8 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from facilitation import realtime
 from facilitation.models import Ballot, Comment, Duel, Event, Idea, LiveState, Presence
 from facilitation.services.live import workshop_forget_live_links
+from privacy import emails, selectors
 from privacy.models import DeletionRequest, Erasure
 from reports.services import export_delete_all
 from workshops.models import Case, InvitationBatch, Participant, Workshop, WorkshopStatusChange
@@ -46,6 +48,7 @@ PARTICIPANT_FIELDS = [
     "invited_at",
     "first_joined_at",
     "last_seen_at",
+    "access_version",
 ]
 
 
@@ -71,6 +74,7 @@ def _pseudonymise(participant: Participant, *, number: int, language: str, now: 
     participant.invited_at = None
     participant.first_joined_at = None
     participant.last_seen_at = None
+    participant.access_version += 1  # the browsers the person joined with are shut out (workshops/guests.py)
 
 
 def _close_requests(*, requests: QuerySet[DeletionRequest], by: User | None, now: datetime) -> None:
@@ -83,7 +87,8 @@ def workshop_erase_personal_data(*, workshop: Workshop, by: User | None) -> Eras
 
     ``by`` None means the retention rule did it. Locks the workshop row; deletes
     export files, events and presence; records an ``Erasure`` and closes open
-    deletion requests. Raises ``ErasureError`` while the workshop runs or waits.
+    deletion requests (their askers are mailed after commit that it was done).
+    Raises ``ErasureError`` while the workshop runs or waits.
     """
     locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
     if locked.status not in ERASABLE_STATUSES:
@@ -91,6 +96,11 @@ def workshop_erase_personal_data(*, workshop: Workshop, by: User | None) -> Eras
     now = timezone.now()
     workshop_forget_live_links(workshop_id=locked.pk)
     participants = list(Participant.objects.filter(workshop=locked).order_by("pk"))
+    # Those whose own request this erasure carries out are told so, at the address it is about to wipe.
+    asking = set(
+        DeletionRequest.objects.filter(workshop=locked, handled_at__isnull=True).values_list("participant", flat=True)
+    )
+    told = [emails.Addressee(person.name, person.email) for person in participants if person.pk in asking]
     for number, participant in enumerate(participants, start=1):
         _pseudonymise(participant, number=number, language=locked.language, now=now)
     Participant.objects.bulk_update(participants, PARTICIPANT_FIELDS, batch_size=500)
@@ -98,7 +108,9 @@ def workshop_erase_personal_data(*, workshop: Workshop, by: User | None) -> Eras
     InvitationBatch.objects.filter(workshop=locked).delete()
     LiveState.objects.filter(pk=locked.pk).update(join_code=None, join_code_enabled=False)
     exports = export_delete_all(workshop=locked)
+    realtime.access_recheck(workshop_id=locked.pk)
     _close_requests(requests=DeletionRequest.objects.filter(workshop=locked), by=by, now=now)
+    emails.deletion_done_mails(workshop=locked, addressees=told)
     erasure = Erasure.objects.create(
         workshop=locked,
         erased_by=by,
@@ -120,12 +132,16 @@ def participant_erase_personal_data(*, participant: Participant, by: User | None
 
     The participant's non-anonymous content stays under the pseudonym; their anonymous
     comments and ideas and all their votes lose the link to them; their presence and
-    personal events are deleted. Records an ``Erasure`` and closes their deletion request.
+    personal events are deleted. Records an ``Erasure`` and closes their deletion request; if there was
+    one, the person is mailed after commit that it was done, at the address taken before the wipe.
     """
     locked = Participant.objects.select_for_update().select_related("workshop").get(pk=participant.pk)
     workshop = locked.workshop
     now = timezone.now()
     number = Participant.objects.filter(workshop=workshop, pk__lte=locked.pk).count()
+    requests = DeletionRequest.objects.filter(participant=locked)
+    # Told at the address about to be wiped, if this erasure carries out their own request.
+    told = [emails.Addressee(locked.name, locked.email)] if requests.filter(handled_at__isnull=True).exists() else []
     _pseudonymise(locked, number=number, language=workshop.language, now=now)
     locked.save(update_fields=PARTICIPANT_FIELDS)
     Comment.objects.filter(author_participant=locked, anonymous=True).update(author_participant=None)
@@ -134,7 +150,9 @@ def participant_erase_personal_data(*, participant: Participant, by: User | None
     Ballot.objects.filter(voter_participant=locked).update(voter_participant=None)
     Event.objects.filter(participant=locked).delete()
     Presence.objects.filter(participant=locked).delete()
-    _close_requests(requests=DeletionRequest.objects.filter(participant=locked), by=by, now=now)
+    realtime.access_recheck(workshop_id=workshop.pk, participant_id=locked.pk)
+    _close_requests(requests=requests, by=by, now=now)
+    emails.deletion_done_mails(workshop=workshop, addressees=told)
     erasure = Erasure.objects.create(
         workshop=workshop,
         whole_workshop=False,
@@ -153,13 +171,20 @@ def participant_erase_personal_data(*, participant: Participant, by: User | None
     return erasure
 
 
+@transaction.atomic
 def deletion_request_create(*, participant: Participant) -> DeletionRequest:
-    """Record that the participant asks for their personal data to be deleted; asking again changes nothing."""
+    """Record that the participant asks for their personal data to be deleted; asking again changes nothing.
+
+    A new request mails, after commit, a confirmation to the participant (if they have an address) and a
+    note to the controller's data protection address and the facilitators who ran the workshop.
+    """
     request, created = DeletionRequest.objects.get_or_create(
         participant=participant, handled_at=None, defaults={"workshop_id": participant.workshop_id}
     )
     if created:
         logger.info("personal data deletion requested", extra={"fields": {"workshop_id": participant.workshop_id}})
+        recipients = selectors.deletion_request_recipients(participant.workshop)
+        emails.deletion_request_mails(request=request, facilitator_emails=recipients)
     return request
 
 

@@ -30,6 +30,9 @@ def _controller() -> dict:
         "dpo_email": settings.KEHITTAMO_DPO_EMAIL,
         "accessibility_email": settings.KEHITTAMO_ACCESSIBILITY_EMAIL,
         "retention_days": settings.KEHITTAMO_RETENTION_DAYS,
+        "data_protection_authority": settings.KEHITTAMO_DATA_PROTECTION_AUTHORITY,
+        "accessibility_authority": settings.KEHITTAMO_ACCESSIBILITY_AUTHORITY,
+        "statement_date": settings.KEHITTAMO_ACCESSIBILITY_STATEMENT_DATE,
     }
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_guards import GuardedModelAdmin
 from workshops.models import Case, InvitationBatch, Participant, Workshop, WorkshopStatusChange
 
 
@@ -24,7 +25,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(InvitationBatch)
-class InvitationBatchAdmin(admin.ModelAdmin):
+class InvitationBatchAdmin(GuardedModelAdmin):
     list_display = ["workshop", "status", "total", "sent", "failed", "created_at", "finished_at"]
     list_filter = ["status"]
     search_fields = ["workshop__title"]
@@ -32,20 +33,26 @@ class InvitationBatchAdmin(admin.ModelAdmin):
     readonly_fields = ["workshop", "requested_by", "status", "total", "sent", "failed", "created_at", "finished_at"]
     exclude = ["participants"]
 
+    def has_add_permission(self, request):
+        return False  # the invitation service makes batches (an add form of read-only fields saved no workshop: a 500)
+
 
 @admin.register(Workshop)
-class WorkshopAdmin(admin.ModelAdmin):
+class WorkshopAdmin(GuardedModelAdmin):
     list_display = ["title", "organisation", "format", "status", "starts_at", "language"]
     list_filter = ["status", "format", "language", "organisation"]
     search_fields = ["title", "goal", "organisation__name"]
     date_hierarchy = "starts_at"
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation", "created_by"]
+    # The status moves only through the planning pages' transitions, which write the status history below
+    # (and send the contact person's e-mail); an edit here would contradict the history without a trace.
+    readonly_fields = ["status", "decline_reason"]
     inlines = [CaseInline, StatusChangeInline]
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(GuardedModelAdmin):
     list_display = ["name", "email", "workshop", "role", "role_group", "organisation_name", "first_joined_at"]
     list_filter = ["role", "role_group", "invitation_status", "workshop__status"]
     search_fields = ["name", "email", "organisation_name", "department", "workshop__title"]

@@ -175,6 +175,9 @@ class Participant(models.Model):
     invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
     invitation_error = models.CharField(_("sending error"), max_length=300, blank=True)
     token_revoked_at = models.DateTimeField(_("link revoked"), null=True, blank=True)
+    # Raised when the browsers this person joined with must be shut out (link revoked, data erased); each
+    # guest session stores the value it came in with (workshops/guests.py). Re-sent invitations leave it.
+    access_version = models.PositiveIntegerField(default=0, editable=False)
     first_joined_at = models.DateTimeField(_("first joined"), null=True, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from workshops.guests import guest_participant_id
+from workshops.guests import guest_has_entry, guest_participant
 from workshops.models import Participant, Workshop
 from workshops.selectors import workshop_with_cases
+
+
+class GuestAccessEnded(Http404):
+    """The browser joined this workshop, but its way in no longer holds (link revoked, data erased).
+
+    A 404 like any refusal (so every caller that catches ``Http404`` refuses it too), shown as a page
+    that says what happened instead of "page not found".
+    """
 
 
 @dataclass(frozen=True)
@@ -32,16 +40,14 @@ def workshop_for_viewer(request, workshop_id: int) -> WorkshopAccess:
         and user.is_active
         and (user.organisation_id == workshop.organisation_id or workshop.created_by_id == user.pk)
     )
-    participant = None
-    participant_id = guest_participant_id(request, workshop.pk)
-    if participant_id is not None:
-        # A revoked link also ends the sessions that came in with it: the link may have reached the wrong person.
-        participant = Participant.objects.filter(
-            pk=participant_id, workshop=workshop, token_revoked_at__isnull=True
-        ).first()
+    # A revoked link also ends the sessions that came in with it (the link may have reached the wrong
+    # person), and a new link for the same person does not let them back in; nor does erased data.
+    participant = guest_participant(request, workshop.pk)
     if participant is None and user.is_authenticated:
         participant = Participant.objects.filter(user=user, workshop=workshop).first()
     if not (is_facilitator or is_contact or participant):
+        if guest_has_entry(request, workshop.pk):
+            raise GuestAccessEnded
         raise Http404
     return WorkshopAccess(workshop, participant, is_facilitator, is_contact)
 

@@ -21,10 +21,20 @@ def workshops_for_user(user: User) -> QuerySet[Workshop]:
     return queryset.filter(Q(organisation_id=user.organisation_id) | Q(created_by=user)).order_by("-starts_at", "-id")
 
 
-def participations_for_guest(participant_ids: list[int]) -> QuerySet[Participant]:
-    """The guest's own participations, newest workshop first."""
+def participations_for_guest(entries: list[tuple[int, int]]) -> QuerySet[Participant]:
+    """The guest's own participations that still let them in, newest workshop first.
+
+    ``entries`` are the session's (participant id, access version) pairs (workshops/guests.py).
+    """
+    if not entries:
+        return Participant.objects.none()
+    valid = Q()
+    for participant_id, version in entries:
+        valid |= Q(pk=participant_id, access_version=version)
     return (
-        Participant.objects.select_related("workshop").filter(pk__in=participant_ids).order_by("-workshop__starts_at")
+        Participant.objects.select_related("workshop")
+        .filter(valid, token_revoked_at__isnull=True)
+        .order_by("-workshop__starts_at")
     )
 
 

@@ -171,9 +171,17 @@ def participant_issue_token(*, participant: Participant) -> str:
 
 
 def participant_revoke_token(*, participant: Participant) -> Participant:
-    """Stop the participant's personal link from working."""
+    """Stop the participant's personal link from working, and shut out every browser that came in with it.
+
+    Raising ``access_version`` ends those sessions for good: a link issued later lets in only the
+    browsers that open the new one.
+    """
+    from facilitation import realtime  # facilitation builds on workshops, not the other way round
+
     participant.token_revoked_at = timezone.now()
-    participant.save(update_fields=["token_revoked_at"])
+    participant.access_version += 1
+    participant.save(update_fields=["token_revoked_at", "access_version"])
+    realtime.access_recheck(workshop_id=participant.workshop_id, participant_id=participant.pk)
     return participant
 
 

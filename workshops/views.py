@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from config import throttle
 from facilitation.selectors_feedback import lobby_feedback
 from workshops import selectors
-from workshops.guests import guest_login, guest_participant_ids
+from workshops.guests import guest_entries, guest_login
 from workshops.permissions import workshop_for_viewer
 from workshops.services import participant_join_by_token
 
@@ -20,7 +20,7 @@ def home(request):
     if request.user.is_authenticated:
         paginator = Paginator(selectors.workshops_for_user(request.user), PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
-    participations = selectors.participations_for_guest(guest_participant_ids(request))
+    participations = selectors.participations_for_guest(list(guest_entries(request).values()))
     return render(request, "workshops/home.html", {"page": page, "participations": participations})
 
 

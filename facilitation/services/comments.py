@@ -109,23 +109,23 @@ def comment_create(
     only; the author's own screens also get ``comment.mine``.
     """
     text = _clean_text(text)
-    existing = (
-        Comment.objects.select_related("phase", "author_participant", "author_user").filter(client_id=client_id).first()
-    )
-    if existing is not None:
-        if existing.workshop_id == viewer.workshop.pk and _is_own(existing, viewer):
+    # A retried POST is rare: it is looked up only when this one cannot be stored (the unique client id
+    # refuses the copy, or the workshop moved on since the first try), not on every comment's way in.
+    try:
+        _require_live(viewer.workshop)
+        room = _room_for_writer(viewer, room_id) if room_id is not None else None
+        phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room is not None)
+        parent = None
+        if parent_id is not None:
+            parent = Comment.objects.filter(
+                pk=parent_id, phase=phase, prompt_id=prompt_id, room=room, parent__isnull=True, hidden_at__isnull=True
+            ).first()
+            if parent is None or (phase.is_private and not _is_own(parent, viewer)):
+                raise LiveError(_("The comment you are replying to is no longer there."))
+    except LiveError:
+        if (existing := _stored(viewer, client_id)) is not None:
             return existing, False
-        raise LiveError(_("This comment could not be saved. Please reload the page."))
-    _require_live(viewer.workshop)
-    room = _room_for_writer(viewer, room_id) if room_id is not None else None
-    phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room is not None)
-    parent = None
-    if parent_id is not None:
-        parent = Comment.objects.filter(
-            pk=parent_id, phase=phase, prompt_id=prompt_id, room=room, parent__isnull=True, hidden_at__isnull=True
-        ).first()
-        if parent is None or (phase.is_private and not _is_own(parent, viewer)):
-            raise LiveError(_("The comment you are replying to is no longer there."))
+        raise
     comment = Comment(
         client_id=client_id,
         workshop=viewer.workshop,
@@ -145,10 +145,11 @@ def comment_create(
         with transaction.atomic():
             comment.save()
             comment.agree_count = comment.good_point_count = 0
+            payload = realtime.comment_payload(comment)
             realtime.publish(
                 workshop_id=viewer.workshop.pk,
                 kind="comment.created",
-                payload=realtime.comment_payload(comment),
+                payload=payload,
                 **realtime.comment_audience(comment),
             )
             realtime.publish_ephemeral(
@@ -156,12 +157,25 @@ def comment_create(
             )
             stats_publish(workshop=viewer.workshop)
     except IntegrityError:
-        # The same client id arrived twice at once; the other request stored it.
-        existing = Comment.objects.select_related("phase").filter(client_id=client_id).first()
-        if existing is None or not _is_own(existing, viewer):
+        # The client id is taken: a retry of a stored comment (or the same POST twice at once).
+        existing = _stored(viewer, client_id)
+        if existing is None:
             raise
         return existing, False
+    comment.pushed = payload["i18n"]  # the author's answer can carry the pushed HTML instead of rendering again
     return comment, True
+
+
+def _stored(viewer: LiveViewer, client_id: uuid.UUID) -> Comment | None:
+    """The comment already stored under ``client_id`` if it is the viewer's own; another's id is refused."""
+    existing = (
+        Comment.objects.select_related("phase", "author_participant", "author_user").filter(client_id=client_id).first()
+    )
+    if existing is None:
+        return None
+    if existing.workshop_id == viewer.workshop.pk and _is_own(existing, viewer):
+        return existing
+    raise LiveError(_("This comment could not be saved. Please reload the page."))
 
 
 @transaction.atomic

@@ -329,8 +329,10 @@ def _leads(viewer: LiveViewer, room: Room) -> bool:
 def room_summary_save(*, viewer: LiveViewer, room_id: int, text: str) -> Room:
     """The group leader (or a facilitator) saves the group's summary as they write it.
 
-    Broadcasts ``room.summary`` to the room and the facilitators.
+    Only while the workshop is live, like every other write of its participants: after it closes the
+    summaries are results, no longer drafts. Broadcasts ``room.summary`` to the room and the facilitators.
     """
+    _require_live(viewer.workshop)
     room = _room_of_workshop(viewer, room_id)
     if not (viewer.is_staff or _leads(viewer, room)):
         raise LiveError(_("Only the room's group leader writes its summary."))
@@ -366,7 +368,11 @@ def _set_help(room: Room, requested_at) -> Room:
 
 @transaction.atomic
 def room_help_request(*, viewer: LiveViewer, room_id: int) -> Room:
-    """Someone in the room calls the facilitator; the facilitators' overview shows it at once (``room.help``)."""
+    """Someone in the room calls the facilitator; the facilitators' overview shows it at once (``room.help``).
+
+    Only while the workshop is live: before or after it nobody is there to come.
+    """
+    _require_live(viewer.workshop)
     room = _room_of_workshop(viewer, room_id)
     if not in_room(viewer, room):
         raise LiveError(_("You are in another room in this round."))

@@ -107,6 +107,7 @@ function decorate(scope) {
     }
   }
   restoreDrafts(scope);
+  restoreSummaries(scope);
 }
 
 // --- drafts: what is being typed survives pushes and reloads -----------------------------------
@@ -586,6 +587,7 @@ function updateStats(data) {
   }
 }
 let closedForGood = false;
+const REFUSED = 4403; // facilitation/consumers.py: this browser may no longer see the workshop
 function workshopClosed() {
   closedForGood = true;
   setConnection("closed");
@@ -624,26 +626,99 @@ function scheduleOverview() {
     });
   }, 400);
 }
+// The summary being written is kept on this device until the server has it: a refusal (the rate limit,
+// a lost connection, a server error) keeps it, says so and tries again later; a reload or a new panel puts
+// it back in its box. Kept per room as { action, text }.
+const SUMMARY_RETRY_MS = 5000;
+let summaryTimer = null;
+let summaryDelay = SUMMARY_RETRY_MS;
+let summaryHeldUntil = 0; // after a refusal, typing does not send again before this time
+const summaryForm = (room) => root.querySelector(`[data-summary-form][data-room="${CSS.escape(String(room))}"]`);
+function keepSummary(form) {
+  const kept = load("summaries", {});
+  kept[form.dataset.room] = { action: actionOf(form), text: form.querySelector("textarea").value };
+  save("summaries", kept);
+}
+function forgetSummary(room, text) {
+  const kept = load("summaries", {});
+  if (kept[room] && kept[room].text === text) {
+    delete kept[room];
+    save("summaries", kept);
+  }
+}
+function markRefused(room, text) {
+  const kept = load("summaries", {});
+  if (kept[room] && kept[room].text === text) {
+    kept[room].refused = true;
+    save("summaries", kept);
+  }
+}
+const waitingSummaries = (kept) => Object.keys(kept).filter((room) => !kept[room].refused);
 function showSummary(data) {
   const area = root.querySelector(`[data-summary-form][data-room="${data.room}"] textarea`);
-  if (area && document.activeElement !== area) area.value = data.text;
+  const unsaved = load("summaries", {})[data.room];
+  if (area && document.activeElement !== area && !unsaved) area.value = data.text;
 }
-let summaryTimer = null;
-async function saveSummary(form) {
-  const status = form.querySelector("[data-summary-status]");
+function scheduleSummary(room, wait) {
+  clearTimeout(summaryTimer);
+  summaryTimer = setTimeout(() => {
+    summaryTimer = null;
+    saveSummary(room);
+  }, Math.max(wait, summaryHeldUntil - Date.now()));
+}
+function retrySummary(room) {
+  const wait = summaryDelay * (0.75 + Math.random() / 2);
+  summaryHeldUntil = Date.now() + wait;
+  summaryDelay = Math.min(summaryDelay * 2, 30000);
+  scheduleSummary(room, wait);
+}
+async function saveSummary(room) {
+  const form = summaryForm(room);
+  if (form) keepSummary(form);
+  const kept = load("summaries", {})[room];
+  if (!kept) return;
+  const status = form && form.querySelector("[data-summary-status]");
   try {
-    const { response, data } = await post(actionOf(form), { text: form.querySelector("textarea").value });
-    say(status, response.ok ? strings.summarySaved.replace("%s", data.saved) : data.error || strings.failed, !response.ok);
+    const { response, data } = await post(kept.action, { text: kept.text });
+    if (response.status === 429 || response.status === 408 || response.status >= 500) {
+      say(status, (response.status === 429 && data.error) || strings.summaryOffline, true);
+      retrySummary(room);
+      return;
+    }
+    summaryDelay = SUMMARY_RETRY_MS;
+    summaryHeldUntil = 0;
+    if (response.ok) {
+      forgetSummary(room, kept.text);
+      say(status, strings.summarySaved.replace("%s", data.saved));
+      const next = waitingSummaries(load("summaries", {})).find((other) => other !== room);
+      if (next) scheduleSummary(next, 1000); // another room's summary kept from an earlier round
+    } else {
+      // Refused for good (the room closed, no longer the leader): the text stays in its box and on this
+      // device, but is not sent again by itself; typing or "Save" tries again.
+      markRefused(room, kept.text);
+      say(status, data.error || strings.failed, true);
+    }
   } catch {
     say(status, strings.summaryOffline, true);
-    summaryTimer = setTimeout(() => saveSummary(form), 5000);
+    retrySummary(room);
   }
+}
+/** Put back a summary this device has not yet saved (after a reload or a new panel), and save it. */
+function restoreSummaries(scope) {
+  const kept = load("summaries", {});
+  for (const form of scope.querySelectorAll("[data-summary-form]")) {
+    const unsaved = kept[form.dataset.room];
+    const area = form.querySelector("textarea");
+    if (unsaved && area.value !== unsaved.text && document.activeElement !== area) area.value = unsaved.text;
+  }
+  const waiting = waitingSummaries(kept);
+  if (waiting.length && !summaryTimer) scheduleSummary(waiting[0], 1000);
 }
 document.addEventListener("input", (event) => {
   const form = event.target.closest && event.target.closest("[data-summary-form]");
   if (!form) return;
-  clearTimeout(summaryTimer);
-  summaryTimer = setTimeout(() => saveSummary(form), 1000);
+  keepSummary(form);
+  scheduleSummary(form.dataset.room, 1000);
 });
 
 // --- events: one path for pushes, catch-up and polling ---------------------------------------------
@@ -861,10 +936,16 @@ function connect() {
     }
     if (event.kind !== "pong") apply(event);
   });
-  ws.addEventListener("close", () => {
+  ws.addEventListener("close", (event) => {
     clearInterval(heartbeat);
     ws = null;
     if (closedForGood) return;
+    if (opened && event.code === REFUSED) {
+      // The server shut this browser out (its link was revoked or its data erased): the reload shows why.
+      closedForGood = true;
+      window.location.reload();
+      return;
+    }
     if (!opened) failures += 1;
     reconnectLater();
   });
@@ -951,7 +1032,7 @@ document.addEventListener("submit", (event) => {
   } else if (form.matches("[data-summary-form]")) {
     event.preventDefault();
     clearTimeout(summaryTimer);
-    saveSummary(form);
+    saveSummary(form.dataset.room);
   } else if (form.matches("[data-help-form]")) {
     event.preventDefault();
     submitJson(form, { action: "call" }, () => say(form.querySelector("[data-help-status]"), strings.helpCalled));

@@ -19,7 +19,8 @@ from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.services
+# A minute of real stack: it belongs with the slow runs (make test-faults), not in every `make test`.
+pytestmark = [pytest.mark.services, pytest.mark.faults]
 
 
 def test_quick_run_delivers_everything(tmp_path):

@@ -9,7 +9,6 @@ collected, so one run names every page that needs fixing.
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from django.core.cache import cache
@@ -21,12 +20,13 @@ from playwright.sync_api import expect
 
 from config.errors import server_error
 from facilitation import services
-from facilitation.models import Idea, Phase
+from facilitation.models import Phase
 from facilitation.views_join import FAILED_ATTEMPTS_LIMIT
 from reports.models import Category
 from reports.services import report_share_set
 from tests.accounts.factories import ContactPersonFactory, FacilitatorFactory, OrganisationFactory
 from tests.browser.test_live import outside_the_event_loop, signed_in
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant, Workshop
 from workshops.services import participant_issue_token
@@ -75,9 +75,7 @@ def _go_live(workshop, facilitator):
     feedback = services.phase_create(workshop=workshop, kind=Phase.Kind.FEEDBACK, title="Palaute", duration_minutes=5)
     author = workshop.participants.exclude(role=Participant.Role.GROUP_LEADER).last()
     for text in IDEAS:
-        Idea.objects.create(
-            client_id=uuid.uuid4(), workshop=workshop, phase=ideas, text=text, author_participant=author, language="fi"
-        )
+        IdeaFactory(phase=ideas, text=text, author_participant=author)
     services.join_code_set(workshop=workshop, enabled=True)
     services.phase_go(workshop=workshop, offset=1)  # the first case's presentation: people write
     return {"ideas": ideas, "duel": duel, "dots": dots, "feedback": feedback}

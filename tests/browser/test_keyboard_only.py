@@ -4,17 +4,16 @@ typing, never a click; at every step the focused element shows a visible focus i
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from facilitation import services
-from facilitation.models import Comment, Duel, FeedbackResponse, Idea, LiveState, Phase, RoomMember
+from facilitation.models import Comment, Duel, FeedbackResponse, LiveState, Phase, RoomMember
 from tests.accounts.factories import FacilitatorFactory
 from tests.browser.helpers import in_english
 from tests.browser.test_live import outside_the_event_loop
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant
 
@@ -54,9 +53,7 @@ def _plan():
     services.phase_create(workshop=workshop, kind=Phase.Kind.FEEDBACK, title="How did it go?", duration_minutes=5)
     author = workshop.participants.first()
     for text in ("Outdoor lessons", "A school nurse", "Less screen time"):
-        Idea.objects.create(
-            client_id=uuid.uuid4(), workshop=workshop, phase=ideas, text=text, author_participant=author, language="en"
-        )
+        IdeaFactory(phase=ideas, text=text, author_participant=author, language="en")
     services.join_code_set(workshop=workshop, enabled=True)
     services.phase_go(workshop=workshop, offset=1)  # the first case: people write observations
     return workshop
@@ -75,8 +72,9 @@ def tab_to(page, target, *, backwards: bool = False) -> None:
     A target the page itself moved the focus to (a new pair of ideas, say) needs no key at all.
     """
     key = "Shift+Tab" if backwards else "Tab"
-    handle = target.element_handle()
-    if page.evaluate("el => el === document.activeElement", handle):
+    # The locator is asked afresh each time: a live push may replace the panel that holds the target.
+    focused = "el => el === document.activeElement"
+    if target.evaluate(focused):
         assert page.evaluate(FOCUS_SHOWN), "the page moved the focus, but it does not show"
         return
     for _ in range(MAX_TABS):
@@ -84,7 +82,7 @@ def tab_to(page, target, *, backwards: bool = False) -> None:
         if page.evaluate("document.activeElement === document.body"):
             continue  # past the last element the focus leaves the page for a moment, then starts over
         assert page.evaluate(FOCUS_SHOWN), f"no visible focus on {page.evaluate('document.activeElement.outerHTML')}"
-        if page.evaluate("el => el === document.activeElement", handle):
+        if target.evaluate(focused):
             return
     raise AssertionError(f"{MAX_TABS} presses of {key} never reached {target}")
 

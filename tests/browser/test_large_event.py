@@ -5,7 +5,6 @@ screen follows, and the anonymous feedback reaches the report without a name."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -15,10 +14,14 @@ from facilitation.models import FeedbackAnswer, Idea, LiveState, Phase
 from tests.accounts.factories import FacilitatorFactory
 from tests.browser.helpers import in_english
 from tests.browser.test_live import outside_the_event_loop, signed_in
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-LIVE = 3000  # ms: a push, or a batched ranking push through the Celery worker
+LIVE = 5000  # ms for a push to arrive, as in the other browser tests
+# The ranking push is batched through the Celery worker (half a second's window, then a task): on a
+# loaded CI machine the worker's turn can take seconds. Its latency is measured in bench S7, not here.
+WORKER = 15000
 SEEDED = ["Outdoor lessons every week", "A school nurse in every school", "Less screen time", "Shorter days"]
 
 
@@ -42,9 +45,7 @@ def _plan(facilitator):
     # Ideas sent before the stream's viewers arrived, so everyone has pairs to compare without their own.
     earlier = ParticipantFactory(workshop=workshop, name="Seppo Aiempi")
     for text in SEEDED:
-        Idea.objects.create(
-            client_id=uuid.uuid4(), workshop=workshop, phase=ideas, text=text, author_participant=earlier, language="en"
-        )
+        IdeaFactory(phase=ideas, text=text, author_participant=earlier, language="en")
     services.live_start(workshop=workshop, by=facilitator)
     services.join_code_set(workshop=workshop, enabled=True)
     return workshop
@@ -135,8 +136,8 @@ def test_a_large_event_from_the_join_code_to_the_report(
     assert_accessible(aino, "participant's prioritisation")
     compare(aino, 4)
     compare(bertta, 4)
-    expect(screen.locator("[data-bs-stat=votes]")).to_have_text("8", timeout=LIVE)
-    expect(screen.locator("[data-bs-ranking] li").first).to_be_visible(timeout=LIVE)
+    expect(screen.locator("[data-bs-stat=votes]")).to_have_text("8", timeout=WORKER)
+    expect(screen.locator("[data-bs-ranking] li").first).to_be_visible(timeout=WORKER)
     assert_accessible(screen, "big screen with a ranking")
     merged_votes = outside_the_event_loop(
         lambda: (

@@ -25,6 +25,7 @@ from tests.security.hostile import (
     ALL,
     JSON,
     Hostile,
+    Page,
     _staff_client,
     stage_comments,
     stage_dots,
@@ -83,7 +84,9 @@ DOM_CHECK = """
     if (foreign.includes(tag)) {
       found.push(`element ${tag}`);
     }
-    if (tag === "script" && !(element.getAttribute("src") || "").startsWith("/static/")
+    // (the admin's pages also load its translation catalogue from /admin/jsi18n/, a view of ours)
+    const src = element.getAttribute("src") || "";
+    if (tag === "script" && !src.startsWith("/static/") && !src.startsWith("/admin/jsi18n/")
         && element.getAttribute("type") !== "application/json") {
       found.push(`script ${element.textContent.slice(0, 80)}`);
     }
@@ -332,3 +335,30 @@ def test_the_hooks_see_an_injection(asgi_live_server, new_page):
     assert "script-src" in found  # the CSP violation
     assert "IMG onerror=alert(42420001)" in found and "script window.__xss" in found  # the DOM check
     assert "alert(42420001)" in found and "window.__xss = 42420002" in found  # without CSP, the calls
+
+
+def test_decline_reasons_and_admin_edits_do_not_run_in_the_browser(asgi_live_server, new_page):
+    """The decline reason (tests/security/test_xss_mail.py) and the admin's forms (test_xss_admin.py) with one
+    vector per family, their pages opened in Chromium: the app's pages that show them and the admin's own."""
+    from contextlib import nullcontext
+
+    from tests.security.test_xss_admin import pages as admin_pages
+    from tests.security.test_xss_admin import run as admin_run
+    from tests.security.test_xss_mail import decline_everywhere
+
+    def build():
+        shown: list = []
+        facilitator = FacilitatorFactory(email="hylkaaja@example.fi")
+        findings = decline_everywhere(xss_corpus.sample(11), facilitator, lambda **_kw: nullcontext(), shown)
+        typist, admin_findings, world = admin_run(xss_corpus.sample(11, offset=3))
+        shown += [(label, client, url) for label, (client, url, _admin) in admin_pages(world, typist).items()]
+        return findings + admin_findings, shown
+
+    server_findings, shown = in_thread(build)
+    assert server_findings == []
+    browser = Browser(new_page, asgi_live_server)
+    for label, client, url in shown:
+        if "autocomplete" not in label:
+            browser.open(Page(label, client, url))
+    assert browser.findings == [], "\n".join(browser.findings)
+    assert browser.opened >= 25

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from facilitation import services
+from facilitation.models import LiveState
 from facilitation.permissions import LiveViewer
 from tests.workshops.factories import ParticipantFactory
 from workshops.services import participant_issue_token
@@ -52,3 +55,19 @@ def facilitator_client(facilitator) -> Client:
     client = Client()
     client.force_login(facilitator)
     return client
+
+
+def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=None):
+    """``person`` writes ``text`` through the service, in the current phase unless another is given."""
+    phase = phase or LiveState.objects.get(pk=workshop.pk).current_phase
+    comment, _created = services.comment_create(
+        viewer=viewer_of(workshop, participant=person),
+        phase_id=phase.pk,
+        prompt_id=prompt,
+        parent_id=None,
+        text=text,
+        anonymous=anonymous,
+        client_id=uuid.uuid4(),
+        language="fi",
+    )
+    return comment

@@ -4,7 +4,7 @@ import uuid
 
 import factory
 
-from facilitation.models import Comment, Phase, Prompt
+from facilitation.models import Comment, Idea, Phase, Prompt
 from tests.workshops.factories import WorkshopFactory
 
 
@@ -37,4 +37,17 @@ class CommentFactory(factory.django.DjangoModelFactory):
     workshop = factory.SelfAttribute("phase.workshop")
     case = factory.SelfAttribute("phase.case")
     text = factory.Sequence(lambda n: f"Havainto {n}")
+    language = "fi"
+
+
+class IdeaFactory(factory.django.DjangoModelFactory):
+    """An idea in an ideas phase; pass ``phase`` (its workshop follows) and any author fields."""
+
+    class Meta:
+        model = Idea
+
+    client_id = factory.LazyFunction(uuid.uuid4)
+    phase = factory.SubFactory(PhaseFactory, kind=Phase.Kind.IDEAS)
+    workshop = factory.SelfAttribute("phase.workshop")
+    text = factory.Sequence(lambda n: f"Idea {n}")
     language = "fi"

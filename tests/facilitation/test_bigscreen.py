@@ -18,6 +18,7 @@ from django.utils import timezone
 from facilitation import services
 from facilitation.models import Duel, Idea, Phase, Presence
 from tests.facilitation.conftest import make_guest
+from tests.facilitation.factories import IdeaFactory
 from workshops.models import Participant
 
 
@@ -206,9 +207,7 @@ def test_page_in_an_idea_collection_shows_the_newest_ideas(
 
 def test_idea_text_is_escaped(live_workshop, facilitator_client, django_capture_on_commit_callbacks):
     ideas_phase, _vote_phase = _phases(live_workshop)
-    Idea.objects.create(
-        client_id=uuid.uuid4(), workshop=live_workshop, phase=ideas_phase, text="<b>rohkea</b>", language="fi"
-    )
+    IdeaFactory(phase=ideas_phase, text="<b>rohkea</b>")
     _go(live_workshop, ideas_phase, django_capture_on_commit_callbacks)
     html = facilitator_client.get(_urls(live_workshop)[0]).content.decode()
     assert "<b>rohkea</b>" not in html

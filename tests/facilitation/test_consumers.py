@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -15,14 +14,16 @@ from django.conf import settings
 from django.test import Client
 
 from facilitation import services
-from facilitation.models import LiveState, Phase
+from facilitation.models import Phase
 from tests.conftest import REQUIRE_SERVICES
-from tests.facilitation.conftest import make_guest, viewer_of
+from tests.facilitation.conftest import comment_as, make_guest, viewer_of
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
 from workshops.models import Workshop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = "http://127.0.0.1:8000"
+
+write_async = database_sync_to_async(comment_as)
 
 
 @pytest.fixture(autouse=True)
@@ -62,22 +63,6 @@ async def frames(communicator, timeout: float = 1.0) -> list[dict]:
     return received
 
 
-@database_sync_to_async
-def write(workshop, participant, text, *, anonymous=False, phase=None, prompt=None):
-    phase = phase or LiveState.objects.get(pk=workshop.pk).current_phase
-    comment, _ = services.comment_create(
-        viewer=viewer_of(workshop, participant=participant),
-        phase_id=phase.pk,
-        prompt_id=prompt,
-        parent_id=None,
-        text=text,
-        anonymous=anonymous,
-        client_id=uuid.uuid4(),
-        language="fi",
-    )
-    return comment
-
-
 @pytest.fixture
 def people(live_workshop, facilitator):
     """Two guests and a facilitator of the live workshop, each with a browser session."""
@@ -103,7 +88,7 @@ async def test_member_receives_a_comment_written_by_someone_else(live_workshop, 
     bertta, _ = people["bertta"]
     socket, connected = await open_socket(live_workshop.pk, aino_session)
     assert connected
-    await write(live_workshop, bertta, "Bertan havainto")
+    await write_async(live_workshop, bertta, "Bertan havainto")
     event = await socket.receive_json_from(timeout=3)
     assert event["kind"] == "comment.created" and event["id"] > 0
     assert "Bertan havainto" in event["data"]["html"] and "Bertta Bussikuski" in event["data"]["html"]
@@ -140,7 +125,7 @@ async def test_events_of_another_workshop_never_arrive(live_workshop, people, fa
         return other, ParticipantFactory(workshop=other)
 
     other, stranger = await other_workshop_comment()
-    await write(other, stranger, "Toisen työpajan salaisuus")
+    await write_async(other, stranger, "Toisen työpajan salaisuus")
     assert await frames(socket, 0.5) == []
     await socket.disconnect()
 
@@ -167,7 +152,7 @@ async def test_anonymous_author_never_appears_in_any_frame(live_workshop, people
     sockets = [
         (await open_socket(live_workshop.pk, session))[0] for session in (aino_session, bertta_session, people["staff"])
     ]
-    comment = await write(live_workshop, aino, "Nimetön palaute", anonymous=True)
+    comment = await write_async(live_workshop, aino, "Nimetön palaute", anonymous=True)
     for socket in sockets:
         received = await frames(socket, 0.7)
         created = [frame for frame in received if frame["kind"] == "comment.created"]
@@ -199,7 +184,7 @@ async def test_private_reflections_reach_only_their_author_until_revealed(live_w
     aino_socket, _ = await open_socket(live_workshop.pk, aino_session)
     bertta_socket, _ = await open_socket(live_workshop.pk, bertta_session)
     staff_socket, _ = await open_socket(live_workshop.pk, people["staff"])
-    await write(live_workshop, aino, "Oma pohdinta", phase=reflection, prompt=prompt)
+    await write_async(live_workshop, aino, "Oma pohdinta", phase=reflection, prompt=prompt)
     own = await frames(aino_socket, 0.7)
     assert {frame["kind"] for frame in own} == {"comment.created", "comment.mine"}
     assert "Oma pohdinta" not in json.dumps(await frames(bertta_socket, 0.5), ensure_ascii=False)
@@ -213,7 +198,7 @@ async def test_private_reflections_reach_only_their_author_until_revealed(live_w
 async def test_hidden_comment_travels_as_an_id_only(live_workshop, people):
     aino, _ = people["aino"]
     _bertta, bertta_session = people["bertta"]
-    comment = await write(live_workshop, aino, "Asiaton kommentti")
+    comment = await write_async(live_workshop, aino, "Asiaton kommentti")
     socket, _ = await open_socket(live_workshop.pk, bertta_session)
     await database_sync_to_async(services.comment_hide)(
         viewer=viewer_of(live_workshop, staff=True), comment_id=comment.pk

@@ -21,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from facilitation import fanout, realtime, services
+from facilitation.fanout import hubs, members, wire
 from facilitation.models import LiveState
 from tests.facilitation.conftest import make_guest, viewer_of
 
@@ -152,7 +153,7 @@ def test_each_frame_is_encoded_once_per_language_and_process(transport, processe
         encoded.append((threading.get_ident(), language))
         return real(event, language, now)
 
-    monkeypatch.setattr(fanout, "encode_frame", counting)
+    monkeypatch.setattr(hubs, "encode_frame", counting)
     first, second = processes(), processes()
     sockets = []
     for process in (first, second):
@@ -215,7 +216,7 @@ def test_a_failing_or_waiting_socket_does_not_hold_up_the_others(transport, proc
 
 
 def test_a_socket_far_behind_gets_a_resync_instead_of_an_endless_queue(transport, processes, monkeypatch):
-    monkeypatch.setattr(fanout, "BACKLOG_LIMIT", 5)
+    monkeypatch.setattr(members, "BACKLOG_LIMIT", 5)
     workshop_id = fresh_workshop_id()
     group = f"w{workshop_id}"
     process = processes()
@@ -260,7 +261,7 @@ def test_the_last_leave_unsubscribes(transport, processes):
     def subscribers() -> int:
         if transport == "memory":
             return sum(workshop_id in process.hub.workshops for process in (first, second))
-        return dict(fanout._redis_client(os.environ["REDIS_URL"]).pubsub_numsub(channel))[channel.encode()]
+        return dict(wire.redis_client(os.environ["REDIS_URL"]).pubsub_numsub(channel))[channel.encode()]
 
     assert subscribers() == 2
     first.leave(one)
@@ -319,7 +320,7 @@ def test_debounced_work_runs_at_most_once_a_second_and_reads_the_settled_state(p
 
 def test_debounce_in_a_process_without_a_hub_runs_at_once(monkeypatch):
     """The Celery worker serves no sockets: its pushes go out at once."""
-    monkeypatch.setattr(fanout, "_hubs", {})
+    monkeypatch.setattr(hubs, "_hubs", {})
     done = []
     fanout.debounce(("stats", 1), lambda: done.append(1))
     assert done == [1]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 import redis
 
 from facilitation import fanout
+from facilitation.fanout import publisher
 from facilitation.models import Comment, Event
 from tests.facilitation.conftest import make_guest
 from tests.facilitation.test_fanout import Socket, event, eventually, fresh_workshop_id, processes  # noqa: F401
@@ -34,11 +36,11 @@ class FlakyRedis:
 def flaky_redis(settings, monkeypatch):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # never reached: the client is replaced
     client = FlakyRedis()
-    monkeypatch.setattr(fanout, "_redis_client", lambda url: client)
-    monkeypatch.setattr(fanout, "RETRY_EVERY", 0.05)
+    monkeypatch.setattr(publisher, "redis_client", lambda url: client)
+    monkeypatch.setattr(publisher, "RETRY_EVERY", 0.05)
     yield client
     client.back = True  # let this test's retry thread finish
-    eventually(lambda: not fanout._unsent, timeout=5)
+    eventually(lambda: not publisher._unsent, timeout=5)
 
 
 def test_a_failed_publish_is_logged_kept_and_sent_in_order_once_redis_answers(flaky_redis, caplog):
@@ -50,20 +52,20 @@ def test_a_failed_publish_is_logged_kept_and_sent_in_order_once_redis_answers(fl
     eventually(lambda: flaky_redis.refused >= 3)  # the retry thread keeps trying meanwhile
     flaky_redis.back = True
     eventually(lambda: len(flaky_redis.published) == 3)
-    assert [fanout.json.loads(data)["event"]["id"] for _channel, data in flaky_redis.published] == [1, 2, 3]
+    assert [json.loads(data)["event"]["id"] for _channel, data in flaky_redis.published] == [1, 2, 3]
     fanout.publish(7, ["w7"], event(4))  # nothing waits any more: straight through
-    assert fanout.json.loads(flaky_redis.published[-1][1])["event"]["id"] == 4
+    assert json.loads(flaky_redis.published[-1][1])["event"]["id"] == 4
 
 
 def test_kept_pushes_are_given_up_after_a_while(flaky_redis, monkeypatch, caplog):
-    monkeypatch.setattr(fanout, "RETRY_FOR", 0.1)
+    monkeypatch.setattr(publisher, "RETRY_FOR", 0.1)
     with caplog.at_level(logging.WARNING, logger="facilitation.fanout"):
         fanout.publish(7, ["w7"], event(1))
-        eventually(lambda: not fanout._unsent)
+        eventually(lambda: not publisher._unsent)
     assert "live push given up" in caplog.text
     flaky_redis.back = True
     fanout.publish(7, ["w7"], event(2))
-    assert [fanout.json.loads(data)["event"]["id"] for _channel, data in flaky_redis.published] == [2]
+    assert [json.loads(data)["event"]["id"] for _channel, data in flaky_redis.published] == [2]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -53,7 +53,7 @@ class TestJoining:
         [guest] = guests(workshop)
         assert guest.name == "Veera Vieras"
         assert guest.role == Participant.Role.PARTICIPANT
-        assert client.session[SESSION_KEY] == {str(workshop.pk): guest.pk}
+        assert client.session[SESSION_KEY] == {str(workshop.pk): [guest.pk, 0]}
         lobby = client.get(response.url)
         assert lobby.status_code == 200
         assert lobby.context["access"].participant == guest
@@ -280,6 +280,45 @@ class TestThrottle:
         assert post_join(Client(), code).status_code == 429
         time.sleep(1.3)
         assert post_join(Client(), code).status_code == 302
+
+
+class TestRefusedJoinKeepsWhatWasTyped:
+    """A refused join shows the join form again, filled in as it was, with the note to wait (429)."""
+
+    def _refused_page(self, response, *, code: str) -> str:
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        html = response.content.decode()
+        assert 'value="Veera Vieras"' in html and f'value="{code}"' in html and 'value="3"' in html
+        assert 'role="alert"' in html and "Traceback" not in html
+        return html
+
+    def test_after_too_many_wrong_codes_in_swedish(self, client, workshop, monkeypatch):
+        monkeypatch.setattr(views_join, "FAILED_ATTEMPTS_LIMIT", 2)
+        code = open_code(workshop)
+        for _attempt in range(2):
+            post_join(Client(), wrong_code(code))
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+        response = client.post(JOIN, {"code": code, "name": "Veera Vieras", "team_size": "3"}, REMOTE_ADDR=IP)
+        html = self._refused_page(response, code=code)
+        assert '<html lang="sv">' in html
+        assert "Alltför många försökte delta härifrån på kort tid." in html
+        assert not guests(workshop).exists()
+
+    @pytest.mark.parametrize("scope", ["address", "workshop"])
+    def test_over_the_join_limit_in_finnish(self, client, workshop, settings, scope):
+        limits = {"address": (100, 600), "workshop": (100, 600)}
+        limits[scope] = (1, 600)
+        settings.KEHITTAMO_RATE_LIMITS = {**settings.KEHITTAMO_RATE_LIMITS, "join": limits}
+        code = open_code(workshop)
+        assert post_join(Client(), code, "Ensimmäinen").status_code == 302
+        response = client.post(JOIN, {"code": code, "name": "Veera Vieras", "team_size": "3"}, REMOTE_ADDR=IP)
+        html = self._refused_page(response, code=code)
+        assert "Liian moni yritti liittyä täältä lyhyessä ajassa." in html
+        assert list(guests(workshop).values_list("name", flat=True)) == ["Ensimmäinen"]
+        # The same form, sent again once the limit allows it, gets in.
+        settings.KEHITTAMO_RATE_LIMITS = {**settings.KEHITTAMO_RATE_LIMITS, "join": {}}
+        assert client.post(JOIN, {"code": code, "name": "Veera Vieras"}, REMOTE_ADDR=IP).status_code == 302
 
 
 def sign_in(client, user):

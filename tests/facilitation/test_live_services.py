@@ -114,6 +114,23 @@ def test_someone_elses_client_id_is_refused(live_workshop, aino, current):
         _write(viewer_of(live_workshop, participant=other), current, client_id=client_id)
 
 
+def test_a_retry_after_the_workshop_closed_still_gets_the_stored_comment(live_workshop, aino, current):
+    """The first try was stored but its answer was lost; the page retries after the workshop has moved on."""
+    viewer = viewer_of(live_workshop, participant=aino)
+    client_id = uuid.uuid4()
+    first, _created = _write(viewer, current, client_id=client_id)
+    Workshop.objects.filter(pk=live_workshop.pk).update(status=Workshop.Status.CLOSED)
+    live_workshop.refresh_from_db()
+    again, created = _write(viewer, current, client_id=client_id)
+    assert again.pk == first.pk and not created
+    with pytest.raises(LiveError):  # a new comment is refused, and so is someone else's id
+        _write(viewer, current)
+    stranger = viewer_of(live_workshop, participant=ParticipantFactory(workshop=live_workshop))
+    with pytest.raises(LiveError):
+        _write(stranger, current, client_id=client_id)
+    assert Comment.objects.count() == 1
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x" * 4001])
 def test_empty_or_too_long_text_is_refused(live_workshop, aino, current, text):
     with pytest.raises(LiveError):

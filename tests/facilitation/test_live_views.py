@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facilitation import services
-from facilitation.models import Comment, LiveState, Phase
+from facilitation.models import Comment, Event, LiveState, Phase
 from tests.facilitation.conftest import guest_client, make_guest, viewer_of
 from tests.facilitation.factories import CommentFactory
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
@@ -92,6 +92,21 @@ def test_posting_twice_with_the_same_client_id_stores_once(live_workshop):
     assert first.json()["id"] == again.json()["id"]
     assert Comment.objects.count() == 1
     assert "Hyvä havainto" in first.json()["html"] and "Aino Asukas" in first.json()["html"]
+
+
+def test_the_authors_answer_carries_the_pushed_html_in_their_language(
+    live_workshop, django_capture_on_commit_callbacks
+):
+    _person, client = make_guest(live_workshop, name="Aino Asukas")
+    client.cookies["kehittamo_language"] = "sv"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_comment(client, live_workshop, text="Bra iakttagelse")
+    assert response.status_code == 201
+    event = Event.objects.get(kind="comment.created")
+    html = response.json()["html"]
+    # rendered once per language for the push, not once more for the author; the page marks it as theirs
+    assert html == event.payload["i18n"]["sv"]["html"]
+    assert "Håller med" in html and "Bra iakttagelse" in html and "csrfmiddlewaretoken" not in html
 
 
 def test_bad_input_answers_in_the_users_language_and_keeps_the_text(live_workshop):

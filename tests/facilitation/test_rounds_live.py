@@ -280,3 +280,16 @@ def test_in_rotating_stations_each_cases_presenter_leads_their_station(live_work
     services.rounds_plan(workshop=live_workshop)
     stations = Room.objects.filter(case=case)
     assert stations.exists() and set(stations.values_list("leader_id", flat=True)) == {presenter.pk}
+
+
+def test_no_summary_and_no_call_for_help_once_the_workshop_has_closed(rounds_workshop, facilitator):
+    services.round_start(workshop=rounds_workshop, number=1)
+    room = Room.objects.filter(round__number=1).order_by("index").first()
+    leader = guest_client(room.leader)
+    assert leader.post(url("room_summary", rounds_workshop, room.pk), {"text": "Valmis"}, **JSON).status_code == 200
+    services.live_close(workshop=rounds_workshop, by=facilitator)
+    late = leader.post(url("room_summary", rounds_workshop, room.pk), {"text": "Myöhässä"}, **JSON)
+    assert late.status_code == 400 and late.json()["error"]
+    assert leader.post(url("room_help", rounds_workshop, room.pk), **JSON).status_code == 400
+    room.refresh_from_db()
+    assert room.summary == "Valmis" and room.help_requested_at is None

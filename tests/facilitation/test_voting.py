@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from unittest import mock
 
 import pytest
@@ -18,6 +17,7 @@ from facilitation.services.voting import ranking_gate_key
 from facilitation.tasks import ranking_publish
 from tests.facilitation.conftest import make_guest as make_finnish_guest
 from tests.facilitation.conftest import viewer_of
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import WorkshopFactory
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -45,12 +45,7 @@ def _phases(workshop, *, voting=Phase.Voting.PAIRWISE, **settings):
 
 
 def _ideas(phase, count, **fields):
-    return [
-        Idea.objects.create(
-            client_id=uuid.uuid4(), workshop=phase.workshop, phase=phase, text=f"Idea {n}", language="fi", **fields
-        )
-        for n in range(1, count + 1)
-    ]
+    return [IdeaFactory(phase=phase, text=f"Idea {n}", **fields) for n in range(1, count + 1)]
 
 
 def _go(workshop, phase, capture):

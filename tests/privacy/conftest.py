@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.core.files.base import ContentFile
 
 from facilitation import services as live_services
-from facilitation.models import Ballot, Duel, Event, Idea, LiveState, Phase, Presence, Reaction, Room, RoomMember, Round
+from facilitation.models import Ballot, Duel, Event, Idea, Phase, Presence, Reaction, Room, RoomMember, Round
 from reports.models import Export
-from tests.facilitation.conftest import facilitator_client, live_workshop, viewer_of  # noqa: F401  (fixtures)
+from tests.facilitation.conftest import comment_as, facilitator_client, live_workshop, viewer_of  # noqa: F401  (fixtures)
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import InvitationBatch, Participant, Workshop
 from workshops.services import participant_issue_token
@@ -35,21 +35,6 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def comment(workshop, person, text, *, anonymous):
-    phase = LiveState.objects.get(pk=workshop.pk).current_phase
-    created, _new = live_services.comment_create(
-        viewer=viewer_of(workshop, participant=person),
-        phase_id=phase.pk,
-        prompt_id=None,
-        parent_id=None,
-        text=text,
-        anonymous=anonymous,
-        client_id=uuid.uuid4(),
-        language="fi",
-    )
-    return created
-
-
 @pytest.fixture
 def trail(live_workshop, facilitator, django_capture_on_commit_callbacks) -> Trail:  # noqa: F811
     """The live persona workshop where the canary wrote, voted, reacted, sat in a room and was exported."""
@@ -64,34 +49,12 @@ def trail(live_workshop, facilitator, django_capture_on_commit_callbacks) -> Tra
     participant_issue_token(participant=canary)
     other = ParticipantFactory(workshop=workshop, name="Toinen Osallistuja", email="toinen@example.fi")
     with django_capture_on_commit_callbacks(execute=True):
-        named = comment(workshop, canary, "Nimellä kirjoitettu havainto", anonymous=False)
-        secret = comment(workshop, canary, "Salainen havainto", anonymous=True)
+        named = comment_as(workshop, canary, "Nimellä kirjoitettu havainto", anonymous=False)
+        secret = comment_as(workshop, canary, "Salainen havainto", anonymous=True)
     ideas_phase = Phase.objects.create(workshop=workshop, position=90, kind=Phase.Kind.IDEAS, title="Ideat")
-    named_idea = Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas_phase,
-        text="Nimetty idea",
-        author_participant=canary,
-        language="fi",
-    )
-    secret_idea = Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas_phase,
-        text="Salainen idea",
-        author_participant=canary,
-        anonymous=True,
-        language="fi",
-    )
-    other_idea = Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas_phase,
-        text="Toisen idea",
-        author_participant=other,
-        language="fi",
-    )
+    named_idea = IdeaFactory(phase=ideas_phase, text="Nimetty idea", author_participant=canary)
+    secret_idea = IdeaFactory(phase=ideas_phase, text="Salainen idea", author_participant=canary, anonymous=True)
+    other_idea = IdeaFactory(phase=ideas_phase, text="Toisen idea", author_participant=other)
     voting = Phase.objects.create(
         workshop=workshop, position=91, kind=Phase.Kind.PRIORITISATION, title="Äänestys", idea_source=ideas_phase
     )

@@ -22,11 +22,12 @@ from openpyxl import load_workbook
 
 from accounts.models import User
 from facilitation import services as live_services
-from facilitation.models import Ballot, Comment, Duel, Event, Idea, LiveState, Phase, Presence
+from facilitation.models import Ballot, Comment, Duel, Event, LiveState, Phase, Presence
 from facilitation.services.presence import presence_touch
 from reports.services import report_share_set
 from tests.accounts.factories import UserFactory
 from tests.facilitation.conftest import guest_client, make_guest, viewer_of
+from tests.facilitation.factories import IdeaFactory
 from tests.facilitation.test_anonymity import CANARY_ID, leaks
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import Participant
@@ -105,23 +106,8 @@ def scene(live_workshop, facilitator, django_capture_on_commit_callbacks):
     voting = Phase.objects.create(
         workshop=workshop, position=91, kind=Phase.Kind.PRIORITISATION, title="Äänestys", idea_source=ideas
     )
-    secret_idea = Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas,
-        text="Salainen idea",
-        author_participant=canary,
-        anonymous=True,
-        language="fi",
-    )
-    named_idea = Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas,
-        text="Toisen idea",
-        author_participant=other,
-        language="fi",
-    )
+    secret_idea = IdeaFactory(phase=ideas, text="Salainen idea", author_participant=canary, anonymous=True)
+    named_idea = IdeaFactory(phase=ideas, text="Toisen idea", author_participant=other)
     Duel.objects.create(phase=voting, left=secret_idea, right=named_idea, voter_participant=canary, choice="left")
     Ballot.objects.create(phase=voting, idea=secret_idea, voter_participant=canary, value=2)
     live_services.survey_ensure(workshop=workshop)

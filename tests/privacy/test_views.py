@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -48,6 +49,47 @@ def test_the_privacy_notice_and_accessibility_statement_are_public_and_in_every_
     assert f"<h1>{expected[1]}</h1>" in page and expected[2] in page
     assert "Esimerkkilän kaupunki" in notice.content.decode() and "Esimerkkilän kaupunki" in page
     assert f'href="mailto:{settings.KEHITTAMO_ACCESSIBILITY_EMAIL}"' in page  # the feedback channel
+
+
+def test_the_supervisory_authorities_are_the_real_ones_by_default(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    notice = client.get(url("notice")).content.decode()
+    assert "Tietosuojavaltuutetun toimisto" in notice and 'href="mailto:tietosuoja@om.fi"' in notice
+    assert 'href="https://tietosuoja.fi"' in notice and "029 566 6700" in notice
+    statement = client.get(url("accessibility")).content.decode()
+    assert "Traficom" in statement and 'href="mailto:saavutettavuus@traficom.fi"' in statement
+    assert "029 534 5000" in statement and "Tämä seloste on laadittu 23.11.2026." in statement
+
+
+def test_the_authorities_the_statement_date_and_the_controller_come_from_the_settings(client, settings):
+    settings.KEHITTAMO_DATA_PROTECTION_AUTHORITY = {
+        "name": "Ahvenanmaan tietosuojaviranomainen",
+        "url": "https://www.dib.ax",
+        "email": "info@dib.ax",
+        "phone": "018 123 456",
+        "address": "PB 1, AX-22100 Mariehamn",
+    }
+    settings.KEHITTAMO_ACCESSIBILITY_AUTHORITY = {
+        "name": "Valvova Virasto",
+        "url": "https://valvonta.example.fi",
+        "email": "valvonta@example.fi",
+        "phone": "",
+    }
+    settings.KEHITTAMO_ACCESSIBILITY_STATEMENT_DATE = date(2027, 3, 14)
+    settings.KEHITTAMO_CONTROLLER_NAME = "Esimerkkilän kaupunki"
+    settings.KEHITTAMO_CONTROLLER_ADDRESS = "Kaupungintalo, PL 1, 00100 Esimerkkilä"
+    settings.KEHITTAMO_PRIVACY_EMAIL = "tietosuoja@esimerkkila.fi"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fi"
+    notice = client.get(url("notice")).content.decode()
+    for shown in ("Ahvenanmaan tietosuojaviranomainen", 'href="https://www.dib.ax"', "mailto:info@dib.ax"):
+        assert shown in notice
+    assert "018 123 456" in notice
+    assert "PB 1, AX-22100 Mariehamn" in notice and "tietosuoja@om.fi" not in notice
+    assert "Kaupungintalo, PL 1, 00100 Esimerkkilä" in notice and "mailto:tietosuoja@esimerkkila.fi" in notice
+    statement = client.get(url("accessibility")).content.decode()
+    assert "Valvova Virasto" in statement and "mailto:valvonta@example.fi" in statement
+    assert "Traficom" not in statement.split("<h2>", 4)[-1] and "029 534 5000" not in statement
+    assert "Tämä seloste on laadittu 14.3.2027." in statement and "23.11.2026" not in statement
 
 
 def test_every_page_footer_links_both(client, participant):

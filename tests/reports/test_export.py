@@ -31,7 +31,7 @@ from reports.models import Category, CommentCategory, Export
 from reports.workbook import CATEGORY_COLUMN, build_workbook, cell, clean_text, new_workbook, sheet_title
 from tests.conftest import require_service
 from tests.facilitation.conftest import guest_client, viewer_of
-from tests.facilitation.factories import CommentFactory
+from tests.facilitation.factories import CommentFactory, IdeaFactory
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import Participant
 
@@ -785,7 +785,7 @@ def _risky(value) -> bool:
 @pytest.fixture
 def formulas(data):
     """Every variant in every text field that reaches the workbook or the CSV, stored as it is (no service trims)."""
-    from facilitation.models import FeedbackAnswer, FeedbackResponse, Idea, Prompt, SurveyQuestion
+    from facilitation.models import FeedbackAnswer, FeedbackResponse, Prompt, SurveyQuestion
     from facilitation.services import survey_ensure
     from workshops.models import Case
 
@@ -834,14 +834,7 @@ def formulas(data):
         )
         category = Category.objects.create(workshop=workshop, name=f"{variant} {index}", description=variant)
         CommentCategory.objects.create(comment=comment, category=category)
-        Idea.objects.create(
-            client_id=uuid.uuid4(),
-            workshop=workshop,
-            phase=ideas_phase,
-            author_participant=person,
-            text=variant,
-            language="fi",
-        )
+        IdeaFactory(phase=ideas_phase, author_participant=person, text=variant)
         response = FeedbackResponse.objects.create(workshop=workshop, language="fi", submitted_on=date.today())
         FeedbackAnswer.objects.create(response=response, question=question, question_text=question.text, text=variant)
     return workshop

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 import zipfile
 
 import pytest
@@ -11,16 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from facilitation.models import Duel, Idea, Phase
+from facilitation.models import Duel, Phase
 from reports.selectors_ideas import idea_report
 from reports.workbook import build_workbook
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import ParticipantFactory
 
 
 def _idea(phase, text, **fields):
-    return Idea.objects.create(
-        client_id=uuid.uuid4(), workshop=phase.workshop, phase=phase, text=text, language="fi", **fields
-    )
+    return IdeaFactory(phase=phase, text=text, **fields)
 
 
 def _duels(phase, winner, loser, times):

@@ -70,18 +70,26 @@ def _split(pattern: str) -> tuple:
     return tuple(part for part in parts if part != "")
 
 
-def all_routes() -> list[Route]:
-    """Every URL pattern of the project (recursively), except Django's own admin."""
+def all_routes(*, admin: bool = False) -> list[Route]:
+    """Every URL pattern of the project (recursively), except Django's own admin; with ``admin`` only the admin's
+    (tests/security/test_fuzz_admin.py fuzzes those as a superuser)."""
     found = []
 
-    def walk(patterns, prefix: str, namespace: str):
+    def walk(patterns, prefix: str, namespace: str, inside_admin: bool = False):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                if entry.app_name == "admin":
+                if entry.app_name == "admin" and not admin:
                     continue
                 name_space = namespace + (f"{entry.namespace}:" if entry.namespace else "")
-                walk(entry.url_patterns, prefix + str(entry.pattern), name_space)
+                walk(
+                    entry.url_patterns,
+                    prefix + str(entry.pattern),
+                    name_space,
+                    inside_admin or entry.app_name == "admin",
+                )
             elif isinstance(entry, URLPattern):
+                if admin and not inside_admin:
+                    continue
                 pattern = prefix + str(entry.pattern)
                 name = namespace + (entry.name or pattern)
                 found.append(Route(name, pattern, _split(pattern), entry.callback.__module__))
@@ -331,9 +339,9 @@ CONTENT_TYPES = {
 
 
 @st.composite
-def payloads(draw, route: Route, seed, *, methods=("POST", "GET")):
+def payloads(draw, route: Route, seed, *, methods=("POST", "GET"), roles=ROLES):
     """A request for ``route``: its path ids, method, role, fields and encoding, all generated."""
-    role = draw(st.sampled_from(ROLES))
+    role = draw(st.sampled_from(roles))
     kwargs = {}
     for name, converter in route.kwargs:
         known = seed.path_values(name)

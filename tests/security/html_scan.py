@@ -24,12 +24,13 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
-def template_tags() -> frozenset[str]:
-    """Every element name our templates write (the allauth pages included)."""
+def template_tags(*, email: bool = False) -> frozenset[str]:
+    """Every element name our page templates write (the allauth pages included), or with ``email`` every one
+    our HTML e-mail templates write (they have their own rules: a style element, no scripts)."""
     names = {"html", "head", "body"}
     for path in (ROOT / "templates").rglob("*.html"):
-        if "email" in path.parts:
-            continue  # e-mails have their own rules (inline styles); they are not pages
+        if ("email" in path.parts) != email:
+            continue
         names.update(name.lower() for name in _TAG.findall(path.read_text()))
     return frozenset(names)
 
@@ -42,9 +43,10 @@ def _scheme(value: str) -> str | None:
 
 
 class _Scanner(HTMLParser):
-    def __init__(self, allowed_tags: frozenset[str]):
+    def __init__(self, allowed_tags: frozenset[str], script_sources: tuple[str, ...] = ("/static/",)):
         super().__init__(convert_charrefs=True)
         self.allowed = allowed_tags
+        self.script_sources = script_sources
         self.findings: list[str] = []
 
     def handle_starttag(self, tag, attrs):
@@ -60,7 +62,7 @@ class _Scanner(HTMLParser):
             found(f"element the templates never write: {where}")
         values = dict(attrs)
         data_block = values.get("type") == "application/json" and "src" not in values  # json_script: inert data
-        if tag == "script" and not data_block and not (values.get("src") or "").startswith("/static/"):
+        if tag == "script" and not data_block and not (values.get("src") or "").startswith(self.script_sources):
             found(f"script that is not one of our static files: {where} {values}")
         if tag == "meta" and "http-equiv" in values:
             found(f"meta http-equiv: {where}")
@@ -79,6 +81,8 @@ class _Scanner(HTMLParser):
 
 
 _ALLOWED: frozenset[str] | None = None
+_ALLOWED_IN_EMAIL: frozenset[str] | None = None
+_ALLOWED_IN_ADMIN: frozenset[str] | None = None
 
 
 def injected(html: str) -> list[str]:
@@ -90,3 +94,58 @@ def injected(html: str) -> list[str]:
     scanner.feed(html)
     scanner.close()
     return scanner.findings
+
+
+def injected_email(html: str) -> list[str]:
+    """What in an HTML e-mail the e-mail templates could not have written; empty for a clean message."""
+    global _ALLOWED_IN_EMAIL
+    if _ALLOWED_IN_EMAIL is None:
+        _ALLOWED_IN_EMAIL = template_tags(email=True)
+    scanner = _Scanner(_ALLOWED_IN_EMAIL)
+    scanner.feed(html)
+    scanner.close()
+    return scanner.findings
+
+
+def admin_tags() -> frozenset[str]:
+    """The elements of our templates and of Django's admin and form-widget templates (the admin pages)."""
+    import django
+
+    names = set(template_tags())
+    base = Path(django.__file__).resolve().parent
+    for folder in (base / "contrib" / "admin" / "templates", base / "contrib" / "auth", base / "forms" / "templates"):
+        for path in folder.rglob("*.html"):
+            names.update(name.lower() for name in _TAG.findall(path.read_text()))
+    return frozenset(names)
+
+
+# The admin's one style element (a changelist without actions); any other one came from input.
+_ADMIN_STYLE = re.compile(r"<style>\s*#changelist table thead th:first-child \{width: inherit\}\s*</style>")
+
+
+def injected_admin(html: str) -> list[str]:
+    """What in a Django admin page neither our templates nor the admin's could have written."""
+    global _ALLOWED_IN_ADMIN
+    if _ALLOWED_IN_ADMIN is None:
+        _ALLOWED_IN_ADMIN = admin_tags() - {"style"}
+    scanner = _Scanner(_ALLOWED_IN_ADMIN, ("/static/", "/admin/jsi18n/"))
+    scanner.feed(_ADMIN_STYLE.sub("", html))
+    scanner.close()
+    return scanner.findings
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees in ``html`` (entities decoded), with every run of white space one space."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())

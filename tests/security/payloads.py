@@ -10,7 +10,16 @@ import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.security.world import Side
+from tests.security.world import MISSING, Side
+
+
+def _feedback(side: Side) -> dict:
+    """An answer to every question of the workshop's survey (its default questions too), each valid for its kind."""
+    from facilitation.models import SurveyQuestion
+
+    answers = {"rating": "4", "yes_no": "yes", "text": "Hyvä päivä"}
+    questions = SurveyQuestion.objects.filter(workshop_id=side.workshop.pk).values_list("pk", "kind")
+    return {f"q{pk}": answers.get(kind, "Hyvä päivä") for pk, kind in questions} or {f"q{side.question_id}": "x"}
 
 
 def _csv(_side: Side) -> dict:
@@ -102,13 +111,16 @@ PAYLOADS = {
     "facilitation:idea_merge": lambda s: {"idea": s.idea.pk, "into": s.idea.pk + 1, "confirm": "on"},
     "facilitation:idea_merge_one": lambda s: {"into": s.idea.pk + 1, "confirm": "on"},
     "facilitation:team_size": lambda s: {"size": "3"},
-    "facilitation:vote_dot": lambda s: {"idea": s.idea.pk},
-    "facilitation:vote_rating": lambda s: {"idea": s.idea.pk, "value": "4"},
+    "facilitation:vote_dot": lambda s: {"idea": s.vote_idea.pk},
+    "facilitation:vote_rating": lambda s: {"idea": s.vote_idea.pk, "value": "4"},
     "facilitation:results_toggle": lambda s: {"action": "open"},
-    "facilitation:feedback": lambda s: {f"q{s.question_id}": "Hyvä päivä"},
+    "facilitation:feedback": _feedback,
     "facilitation:survey_edit": lambda s: {"intro": "Kerro meille", "open_days_after": "7"},
-    "facilitation:survey_question_add": lambda s: {"text": "Uusi kysymys?", "kind": "text"},
-    "facilitation:survey_question_edit": lambda s: {"text": "Muutettu kysymys?", "kind": "text"},
+    "facilitation:survey_question_add": lambda s: {"new-text": "Uusi kysymys?", "new-kind": "text"},
+    "facilitation:survey_question_edit": lambda s: {
+        f"q{s.question_id}-text": "Muutettu kysymys?",
+        f"q{s.question_id}-kind": "text",
+    },
     "facilitation:survey_question_move": lambda s: {"direction": "down"},
     "facilitation:survey_question_delete": lambda s: {"confirm": "yes"},
     "facilitation:hide_many": lambda s: {"comment": str(s.comment.pk), "idea": str(s.idea.pk), "confirm": "yes"},
@@ -124,7 +136,15 @@ PAYLOADS = {
 }
 
 
-def payload(url_name: str, side: Side) -> dict:
-    """The POST body for ``url_name`` (an empty form where the route needs nothing)."""
+# Bodies that depend on who posts: a pair of ideas is waiting for one voter's answer only.
+ROLE_PAYLOADS = {
+    "facilitation:vote_duel": lambda s, role: {"duel": s.duels.get(role, MISSING), "choice": "left"},
+}
+
+
+def payload(url_name: str, side: Side, role: str | None = None) -> dict:
+    """The POST body for ``url_name`` as ``role`` sends it (an empty form where the route needs nothing)."""
+    if url_name in ROLE_PAYLOADS:
+        return ROLE_PAYLOADS[url_name](side, role)
     make = PAYLOADS.get(url_name)
     return make(side) if make else {}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from facilitation import services
-from facilitation.models import Comment, Event, Idea, LiveState, Phase
+from facilitation.models import Comment, Event, Phase
 from tests.accounts.factories import ContactPersonFactory
-from tests.facilitation.conftest import guest_client, make_guest, viewer_of
+from tests.facilitation.conftest import comment_as, guest_client, make_guest, viewer_of
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
 from workshops.models import Participant
 
@@ -22,27 +21,12 @@ def url(name, workshop):
     return reverse(f"facilitation:{name}", args=[workshop.pk])
 
 
-def write(workshop, person, text, *, anonymous=False):
-    phase = LiveState.objects.get(pk=workshop.pk).current_phase
-    comment, _created = services.comment_create(
-        viewer=viewer_of(workshop, participant=person),
-        phase_id=phase.pk,
-        prompt_id=None,
-        parent_id=None,
-        text=text,
-        anonymous=anonymous,
-        client_id=uuid.uuid4(),
-        language="fi",
-    )
-    return comment
-
-
 @pytest.fixture
 def flood(live_workshop):
     spammer = ParticipantFactory(workshop=live_workshop, name="Sami Spämmi")
     honest = ParticipantFactory(workshop=live_workshop, name="Aino Asukas")
-    spam = [write(live_workshop, spammer, f"Mainos {n}") for n in range(12)]
-    kept = write(live_workshop, honest, "Hyvä havainto")
+    spam = [comment_as(live_workshop, spammer, f"Mainos {n}") for n in range(12)]
+    kept = comment_as(live_workshop, honest, "Hyvä havainto")
     return spammer, spam, kept
 
 
@@ -77,10 +61,7 @@ def test_foreign_ids_and_other_cases_are_left_alone(live_workshop, facilitator, 
 
 def test_ideas_are_hidden_by_facilitators_only(live_workshop, facilitator):
     phase = Phase.objects.create(workshop=live_workshop, position=60, kind=Phase.Kind.IDEAS, title="Ideat")
-    ideas = [
-        Idea.objects.create(client_id=uuid.uuid4(), workshop=live_workshop, phase=phase, text=f"I{n}", language="fi")
-        for n in range(3)
-    ]
+    ideas = [IdeaFactory(phase=phase, text=f"I{n}") for n in range(3)]
     presenter = viewer_of(live_workshop, participant=ParticipantFactory(workshop=live_workshop), presented={1})
     assert services.items_hide(viewer=presenter, comment_ids=[], idea_ids=[i.pk for i in ideas]).count == 0
     staff = viewer_of(live_workshop, user=facilitator, staff=True)
@@ -110,7 +91,7 @@ class TestPage:
 
     def test_anonymous_authors_stay_unknown(self, live_workshop, facilitator_client):
         person = ParticipantFactory(workshop=live_workshop, name="Salainen Kirjoittaja")
-        write(live_workshop, person, "Nimetön", anonymous=True)
+        comment_as(live_workshop, person, "Nimetön", anonymous=True)
         html = facilitator_client.get(url("moderation", live_workshop)).content.decode()
         assert "Salainen Kirjoittaja" not in html and f"p{person.pk}" not in html
 

@@ -1,4 +1,5 @@
-"""Rate limits on posting, voting and joining: per guest, per client address and per workshop, each on its own.
+"""Rate limits on posting, voting, joining, a room's summary and calls for help: per guest (and per room for
+calls), per client address and per workshop, each on its own.
 
 Over a limit the answer is 429: JSON with a message for the page's script, or the live page again with the
 typed text kept (without the script), or the friendly 429 page; never a 500, and nothing is saved.
@@ -12,10 +13,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from facilitation import services
-from facilitation.models import Ballot, Comment, Idea, LiveState, Phase
-from tests.facilitation.conftest import make_guest
+from facilitation.models import Ballot, Comment, Event, Idea, LiveState, Phase, Room, RoomMember, Round
+from tests.facilitation.conftest import guest_client, make_guest
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant
 from workshops.services import participant_issue_token
@@ -28,6 +31,8 @@ SMALL = {
     "post": {"guest": (3, 60), "address": (5, 60), "workshop": (7, 60)},
     "vote": {"guest": (3, 60), "address": (5, 60), "workshop": (7, 60)},
     "join": {"address": (3, 600), "workshop": (5, 600)},
+    "summary": {"guest": (3, 60), "address": (5, 60), "workshop": (7, 60)},
+    "help": {"guest": (2, 60), "room": (3, 60), "address": (5, 60), "workshop": (7, 60)},
 }
 
 
@@ -57,6 +62,12 @@ def test_the_default_limits_let_a_300_person_hall_behind_one_address_work(settin
     assert limits["vote"]["address"][0] >= hall * 30  # everyone comparing a pair every 2 s
     assert limits["join"]["address"][0] >= hall * 2  # everyone joining, with a typo each
     assert limits["post"]["workshop"][0] > limits["post"]["address"][0]
+    # The summary saves itself a second after each pause: a leader pausing after every word sends 60 a minute.
+    assert limits["summary"]["guest"][0] >= 2 * 60 and limits["summary"]["guest"][1] == 60
+    assert limits["summary"]["address"][0] >= (hall // 5) * 60  # every leader of the hall at that pace
+    # A call for help: a few a minute per person and per room, not hundreds.
+    assert 3 <= limits["help"]["guest"][0] <= 10 and 3 <= limits["help"]["room"][0] <= 20
+    assert limits["help"]["address"][0] >= hall // 5 * 3  # every room of the hall calling three times
     assert django_settings.KEHITTAMO_RATE_LIMIT_FACTOR == 1
 
 
@@ -151,9 +162,7 @@ class TestVoting:
             voting=Phase.Voting.DOTS,
             dots_per_person=10,
         )
-        idea = Idea.objects.create(
-            client_id=uuid.uuid4(), workshop=live_workshop, phase=ideas_phase, text="Idea", language="fi"
-        )
+        idea = IdeaFactory(phase=ideas_phase, text="Idea")
         services.phase_go(workshop=live_workshop, phase=phase)
         return phase, idea
 
@@ -207,3 +216,78 @@ class TestJoining:
         assert [response.status_code for response in wrong] == [404, 404, 404, 429]
         assert "Too many attempts" in wrong[-1].content.decode()
         assert Client().get(reverse("workshops:join", args=[token]), REMOTE_ADDR=HALL).status_code == 302
+
+
+class TestRooms:
+    """The group leader's summary autosave and the room's call for the facilitator."""
+
+    @pytest.fixture
+    def room(self, live_workshop):
+        services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
+        round_ = Round.objects.create(workshop=live_workshop, number=1, started_at=timezone.now())
+        leader = ParticipantFactory(workshop=live_workshop, role=Participant.Role.GROUP_LEADER, first_joined_at=None)
+        room = Room.objects.create(round=round_, index=0, case=live_workshop.cases.first(), leader=leader)
+        for _n in range(3):
+            RoomMember.objects.create(round=round_, room=room, participant=ParticipantFactory(workshop=live_workshop))
+        return room
+
+    def _summary(self, client, room, text, ip=HALL, **headers):
+        workshop = room.round.workshop
+        return client.post(url("room_summary", workshop, room.pk), {"text": text}, REMOTE_ADDR=ip, **headers)
+
+    def test_summary_autosaves_over_the_limit_get_429_json_and_the_saved_text_stays(self, small_limits, room):
+        leader = guest_client(room.leader)
+        assert [self._summary(leader, room, f"Yhteenveto {n}", **JSON).status_code for n in range(3)] == [200] * 3
+        refused = self._summary(leader, room, "Yhteenveto 3", **JSON)
+        assert refused.status_code == 429
+        assert refused.json()["error"].startswith("Too much was sent in a short time")
+        assert refused["Retry-After"] == "60"
+        room.refresh_from_db()
+        assert room.summary == "Yhteenveto 2"
+        assert Event.objects.filter(kind="room.summary").count() == 3
+
+    def test_summary_without_javascript_the_page_comes_back_with_the_text_in_its_box(self, small_limits, room):
+        leader = guest_client(room.leader)
+        for n in range(3):
+            assert self._summary(leader, room, f"Yhteenveto {n}").status_code == 302
+        refused = self._summary(leader, room, "Kolme ideaa & yksi kysymys")
+        assert refused.status_code == 429
+        page = refused.content.decode()
+        assert "Too much was sent in a short time" in page
+        assert "data-summary>Kolme ideaa &amp; yksi kysymys</textarea>" in page
+        assert "Traceback" not in page
+        room.refresh_from_db()
+        assert room.summary == "Yhteenveto 2"
+
+    def test_a_normal_leader_never_meets_the_shipped_summary_limit(self, room):
+        """A save every second for a whole minute (the most the page's autosave sends) all go through."""
+        leader = guest_client(room.leader)
+        statuses = {self._summary(leader, room, f"Teksti {n}", **JSON).status_code for n in range(60)}
+        assert statuses == {200}
+
+    def test_a_script_hammering_the_summary_meets_the_shipped_limit(self, room):
+        leader = guest_client(room.leader)
+        statuses = [self._summary(leader, room, f"Roskaa {n}", **JSON).status_code for n in range(125)]
+        assert statuses.count(200) == 120 and set(statuses[120:]) == {429}
+
+    def test_calls_for_help_per_person_and_per_room(self, small_limits, room):
+        workshop = room.round.workshop
+        members = [guest_client(member.participant) for member in room.members.order_by("pk")]
+
+        def call(client, ip=HALL):
+            return client.post(url("room_help", workshop, room.pk), REMOTE_ADDR=ip, **JSON).status_code
+
+        assert [call(members[0]) for _ in range(3)] == [200, 200, 429]  # one person: two a minute
+        assert call(members[1]) == 200  # the room's third call
+        assert call(members[2], ip=ELSEWHERE) == 429  # the room has called three times: no more
+        assert Event.objects.filter(kind="room.help").count() == 3
+        # Without the script: the friendly 429 page.
+        page = members[2].post(url("room_help", workshop, room.pk), REMOTE_ADDR=ELSEWHERE)
+        assert page.status_code == 429 and "Too many attempts" in page.content.decode()
+
+    def test_the_shipped_help_limit_refuses_hundreds(self, room):
+        member = guest_client(room.members.first().participant)
+        workshop = room.round.workshop
+        statuses = [member.post(url("room_help", workshop, room.pk), **JSON).status_code for _ in range(50)]
+        assert 3 <= statuses.count(200) <= 10 and statuses[-1] == 429
+        assert Event.objects.filter(kind="room.help").count() == statuses.count(200)

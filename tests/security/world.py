@@ -8,7 +8,7 @@ the contact person of organisation B is to workshop B what the contact person of
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.test import Client
@@ -22,6 +22,7 @@ from privacy.models import DeletionRequest, Erasure
 from reports.models import Category, Export
 from reports.services import report_share_set
 from tests.accounts.factories import ContactPersonFactory, FacilitatorFactory, OrganisationFactory
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant, Workshop, WorkshopTemplate
 from workshops.services import participant_issue_token
@@ -41,10 +42,13 @@ class Side:
     invitee_token: str  # a personal link nobody has used yet
     phase: Phase  # the current phase, a discussion of the presented case
     prompt_id: int
-    vote_phase: Phase
+    vote_phase: Phase  # a prioritisation of the ideas phase's ideas; its way of voting is set per route
+    ideas_phase: Phase
+    feedback_phase: Phase
     comment: Comment
     room: Room
     idea: Idea
+    vote_idea: Idea  # nobody's own idea: every role may vote for it
     question_id: int
     category: Category
     export: Export
@@ -53,6 +57,7 @@ class Side:
     template: WorkshopTemplate
     deletion_request: DeletionRequest  # the invitee's, so the guest may still ask for their own
     erasure: Erasure  # a record of one (now gone) participant's erased data
+    duels: dict[str, int] = field(default_factory=dict)  # role -> the pair waiting for its answer (per route)
 
 
 def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
@@ -87,7 +92,9 @@ def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
         idea_source=ideas_phase,
     )
     Phase.objects.create(workshop=workshop, position=4, kind=Phase.Kind.ROUNDS, title=f"Kierrokset {label}")
-    Phase.objects.create(workshop=workshop, position=5, kind=Phase.Kind.FEEDBACK, title=f"Palaute {label}")
+    feedback_phase = Phase.objects.create(
+        workshop=workshop, position=5, kind=Phase.Kind.FEEDBACK, title=f"Palaute {label}"
+    )
     LiveState.objects.update_or_create(workshop=workshop, defaults={"current_phase": phase, "started_at": now})
     comment = Comment.objects.create(
         client_id=uuid.uuid4(),
@@ -102,16 +109,9 @@ def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
     room = Room.objects.create(round=round_, index=0, case=presented, leader=leader)
     Room.objects.create(round=round_, index=1, case=other_case)
     RoomMember.objects.create(round=round_, room=room, participant=guest)
-    idea = Idea.objects.create(
-        client_id=uuid.uuid4(), workshop=workshop, phase=ideas_phase, text=f"Idea {label}", author_participant=guest
-    )
-    Idea.objects.create(
-        client_id=uuid.uuid4(),
-        workshop=workshop,
-        phase=ideas_phase,
-        text=f"Toinen idea {label}",
-        author_user=facilitator,
-    )
+    idea = IdeaFactory(phase=ideas_phase, text=f"Idea {label}", author_participant=guest)
+    IdeaFactory(phase=ideas_phase, text=f"Toinen idea {label}", author_user=facilitator)
+    vote_idea = IdeaFactory(phase=ideas_phase, text=f"Yhteinen {label}")
     question = services.question_add(workshop=workshop, text=f"Kysymys {label}?", kind="text")
     category = Category.objects.create(workshop=workshop, name=f"Luokka {label}")
     Category.objects.create(workshop=workshop, name=f"Toinen luokka {label}")
@@ -136,9 +136,12 @@ def _side(organisation, contact: User, facilitator: User, label: str) -> Side:
         phase=phase,
         prompt_id=prompt.pk,
         vote_phase=vote_phase,
+        ideas_phase=ideas_phase,
+        feedback_phase=feedback_phase,
         comment=comment,
         room=room,
         idea=idea,
+        vote_idea=vote_idea,
         question_id=question.pk,
         category=category,
         export=export,
@@ -205,6 +208,8 @@ NOWHERE = SimpleNamespace(
     comment=_nothing(),
     room=_nothing(),
     idea=_nothing(),
+    vote_idea=_nothing(),
+    duels={},
     question_id=MISSING,
     category=_nothing(),
     export=_nothing(),

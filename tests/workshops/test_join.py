@@ -44,7 +44,7 @@ def test_joining_twice_keeps_one_identity(client, participant, workshop):
     session_key = client.session.session_key
     _join(client, participant.token)
     assert Participant.objects.filter(workshop=workshop).count() == 1
-    assert client.session["kehittamo_participants"] == {str(workshop.pk): participant.participant.pk}
+    assert client.session["kehittamo_participants"] == {str(workshop.pk): [participant.participant.pk, 0]}
     assert client.session.session_key == session_key
 
 
