@@ -214,9 +214,35 @@ function showKeptDrafts() {
   box.hidden = count === 0 && list.children.length === 0;
 }
 
-/** Replace part of the page without disturbing the text field the person is typing in. */
+const FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+/** Where the focused control sits, in words that survive a re-render: its id, or the nearest form with a
+ * draft key or ancestor with an id, and its place among that one's focusable controls. */
+function focusPlace(container, active) {
+  if (!active || active === document.body || !container.contains(active)) return null;
+  if (active.id) return { id: active.id };
+  const form = active.closest("form[data-draft-key]");
+  const anchor = form && container.contains(form) ? form : active.parentElement?.closest("[id]");
+  if (!anchor || !container.contains(anchor)) return null;
+  const selector = anchor === form ? `form[data-draft-key="${CSS.escape(form.dataset.draftKey)}"]` : null;
+  return { anchorId: selector ? null : anchor.id, selector, index: [...anchor.querySelectorAll(FOCUSABLE)].indexOf(active) };
+}
+function refocus(place) {
+  if (!place || (document.activeElement && document.activeElement !== document.body)) return;
+  let target = null;
+  if (place.id) {
+    target = document.getElementById(place.id);
+  } else {
+    const anchor = place.selector ? root.querySelector(place.selector) : document.getElementById(place.anchorId);
+    target = anchor && place.index >= 0 ? anchor.querySelectorAll(FOCUSABLE)[place.index] : null;
+  }
+  target?.focus();
+}
+
+/** Replace part of the page without disturbing the text field the person is typing in, and without
+ * losing a keyboard user's place: the control that had the focus has it again in the new content. */
 function preserveTyping(container, replace) {
   const active = document.activeElement;
+  const place = focusPlace(container, active);
   let kept = null;
   if (active && active.tagName === "TEXTAREA" && container.contains(active)) {
     const form = active.closest("form[data-composer]");
@@ -236,7 +262,10 @@ function preserveTyping(container, replace) {
   }
   restoreDrafts(container);
   showKeptDrafts();
-  if (!kept) return;
+  if (!kept) {
+    refocus(place);
+    return;
+  }
   let area = kept.key
     ? root.querySelector(`form[data-composer][data-draft-key="${CSS.escape(kept.key)}"] textarea`)
     : document.getElementById(kept.id);

@@ -209,3 +209,29 @@ def test_without_websockets_the_page_polls(asgi_live_server, new_page, setting):
     expect(said(blocked, "Näkyy myös ilman WebSocketia")).to_be_visible(timeout=10_000)
     send(blocked, "Ja toiseen suuntaan")
     expect(said(other, "Ja toiseen suuntaan")).to_be_visible(timeout=WITHIN_A_SECOND)
+
+
+def test_a_new_panel_keeps_the_keyboard_users_place(asgi_live_server, new_page, setting):
+    """A push that re-renders the panel (a round starts, rooms change) while someone has tabbed to a
+    button: the same button in the new panel has the focus, so Enter or Space still sends."""
+    base = asgi_live_server
+    facilitator, workshop, aino, _ = setting
+    from facilitation import services
+
+    outside_the_event_loop(services.live_start, workshop=workshop, by=facilitator)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)  # the first case: a composer
+    page = join(new_page, base, aino)
+    form = composer(page)
+    form.locator("textarea").fill("Tabbed away from the text")
+    button = form.get_by_role("button", name="Send")
+    button.focus()
+    page.evaluate("document.activeElement.dataset.before = '1'")
+    page.evaluate("KehittamoLive.reloadPanel()")
+
+    focused = page.locator(":focus")
+    expect(focused).to_have_text("Send")
+    assert page.evaluate("document.activeElement.dataset.before") is None  # a new panel, not the old button
+    assert page.evaluate("!!document.activeElement.closest('form[data-composer]')")
+    page.keyboard.press("Space")
+    expect(said(page, "Tabbed away from the text")).to_be_visible()
+    assert Comment.objects.filter(author_participant=aino, text="Tabbed away from the text").count() == 1
