@@ -235,3 +235,22 @@ def test_a_new_panel_keeps_the_keyboard_users_place(asgi_live_server, new_page, 
     page.keyboard.press("Space")
     expect(said(page, "Tabbed away from the text")).to_be_visible()
     assert Comment.objects.filter(author_participant=aino, text="Tabbed away from the text").count() == 1
+
+
+def test_a_phase_change_brings_its_panel_without_a_thousand_requests(asgi_live_server, new_page, setting):
+    """The phase frame carries everyone's panel, so a participant's page asks the server for nothing."""
+    base = asgi_live_server
+    facilitator, workshop, aino, _ = setting
+    from facilitation import services
+
+    outside_the_event_loop(services.live_start, workshop=workshop, by=facilitator)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+    phases = list(workshop.phases.order_by("position", "id"))
+    page = join(new_page, base, aino)
+    asked = []
+    page.on("request", lambda request: "/live/panel/" in request.url and asked.append(request.url))
+
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+    expect(page.locator(".phase-title")).to_have_text(phases[2].title, timeout=WITHIN_A_SECOND)
+    expect(page.locator(f'[data-panel-slot] [data-phase="{phases[2].pk}"]').first).to_be_attached()
+    assert asked == []
