@@ -46,8 +46,42 @@ def presence_refresh(seen: dict[str, int | None]) -> None:
         Participant.objects.filter(pk__in=participant_ids).update(last_seen_at=now)
 
 
+def presence_arrive(arrived: dict[str, tuple[int, int | None, int | None]]) -> None:
+    """Connections opened meanwhile, at once: ``{presence key: (workshop id, participant id, user id)}``.
+
+    One INSERT (a key already there is refreshed) and one UPDATE however many sockets opened: a thousand
+    pages back from a network blip are not four thousand row writes in the sockets' way.
+    """
+    if not arrived:
+        return
+    now = timezone.now()
+    rows = [
+        Presence(
+            key=key,
+            workshop_id=workshop_id,
+            participant_id=participant_id,
+            user_id=user_id if participant_id is None else None,
+            seen_at=now,
+        )
+        for key, (workshop_id, participant_id, user_id) in arrived.items()
+    ]
+    Presence.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["key"], update_fields=["workshop", "participant", "user", "seen_at"]
+    )
+    participant_ids = {participant_id for _w, participant_id, _u in arrived.values() if participant_id is not None}
+    if participant_ids:
+        Participant.objects.filter(pk__in=participant_ids).update(last_seen_at=now)
+
+
 def presence_leave(*, key: str) -> None:
     Presence.objects.filter(key=key).delete()
+
+
+def presence_depart(keys) -> None:
+    """Connections closed meanwhile, at once: one DELETE."""
+    keys = list(keys)
+    if keys:
+        Presence.objects.filter(key__in=keys).delete()
 
 
 def connected_count(workshop_id: int) -> int:

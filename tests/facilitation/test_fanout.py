@@ -465,3 +465,46 @@ async def test_pushes_go_straight_to_the_server_not_through_the_session_wrapper(
     assert not isinstance(getattr(members[0].send, "__self__", None), InstanceSessionWrapper)
     assert isinstance(getattr(members[0].consumer.base_send, "__self__", None), InstanceSessionWrapper)
     await staff.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_arrivals_and_departures_are_written_together(transport, live_workshop, facilitator, monkeypatch):
+    """Twelve pages open and close at once (a network blip): their presence rows come and go in a couple of
+    writes each, not twelve; the counts the facilitator gets are right after each."""
+    from channels.db import database_sync_to_async
+
+    from facilitation.models import Presence
+
+    arrivals, departures = [], []
+    arrive, depart = services.presence_arrive, services.presence_depart
+    monkeypatch.setattr(services, "presence_arrive", lambda rows: (arrivals.append(len(rows)), arrive(rows)))
+    monkeypatch.setattr(services, "presence_depart", lambda keys: (departures.append(len(keys)), depart(keys)))
+    staff, sockets = await _live_sockets(live_workshop, facilitator, 12)
+    await asyncio.sleep(1.1)
+    arrivals.clear()
+    for socket in sockets:
+        assert (await socket.connect(timeout=5))[0]
+    counted = database_sync_to_async(lambda: Presence.objects.filter(workshop=live_workshop).count())
+    for _ in range(40):
+        if await counted() == 13:
+            break
+        await asyncio.sleep(0.1)
+    assert await counted() == 13 and sum(arrivals) == 12 and len([n for n in arrivals if n]) <= 2
+    stats = []
+    while not await staff.receive_nothing(timeout=1.6):
+        stats.append(await staff.receive_json_from())
+    assert stats[-1]["kind"] == "stats" and stats[-1]["data"]["connected"] == 12
+
+    departures.clear()  # an earlier test's sockets may have left meanwhile
+    for socket in sockets:
+        await socket.disconnect()
+    for _ in range(40):
+        if await counted() == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert await counted() == 1 and sum(departures) == 12 and len([n for n in departures if n]) <= 2
+    stats = []
+    while not await staff.receive_nothing(timeout=1.6):
+        stats.append(await staff.receive_json_from())
+    assert stats[-1]["data"]["connected"] == 0
+    await staff.disconnect()
