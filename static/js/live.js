@@ -224,7 +224,8 @@ function focusPlace(container, active) {
   const anchor = form && container.contains(form) ? form : active.parentElement?.closest("[id]");
   if (!anchor || !container.contains(anchor)) return null;
   const selector = anchor === form ? `form[data-draft-key="${CSS.escape(form.dataset.draftKey)}"]` : null;
-  return { anchorId: selector ? null : anchor.id, selector, index: [...anchor.querySelectorAll(FOCUSABLE)].indexOf(active) };
+  const index = [...anchor.querySelectorAll(FOCUSABLE)].indexOf(active);
+  return { anchorId: selector ? null : anchor.id, selector, index };
 }
 function refocus(place) {
   if (!place || (document.activeElement && document.activeElement !== document.body)) return;
