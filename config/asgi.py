@@ -32,8 +32,8 @@ application = ProtocolTypeRouter(
     {
         "http": HttpConcurrencyLimit(django_asgi_app, settings.KEHITTAMO_HTTP_CONCURRENCY),
         # Sessions only: the consumer finds the user from the session in its own worker thread, together
-        # with the participant. Channels' AuthMiddlewareStack looks the user up in the one thread shared by
-        # every sync view and socket, where a thousand reconnecting pages queued behind each other.
+        # with the participant. Channels' AuthMiddlewareStack looks the user up in asgiref's one shared
+        # thread for thread-sensitive work, where a thousand reconnecting pages queued behind each other.
         "websocket": SameSiteOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -142,10 +142,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self, after) -> None:
         """One page of the events after ``after``, as the events endpoint gives it, answered on this socket.
 
-        A thousand pages reconnecting at once each ask once: over HTTP every one would load its session
-        again and wait in the queue of Django's one thread for sync views; here the viewer is known and the
-        query runs in a worker thread. One request at a time per socket; a second meanwhile is ignored
-        (the page waits for the answer to its first)."""
+        A thousand pages reconnecting at once each ask once: over HTTP every one would go through the
+        middleware, load its session again and get a thread of its own for the sync view; here the viewer
+        is known and the query runs in a worker thread. One request at a time per socket; a second
+        meanwhile is ignored (the page waits for the answer to its first)."""
         if type(after) is not int or after < 0 or self.catching_up:
             return
         self.catching_up = True
