@@ -103,9 +103,6 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
-# Worker threads for the live sockets' database work in each server process (facilitation.fanout.hubs);
-# 0 keeps asyncio's default (CPU count + 4).
-KEHITTAMO_SOCKET_THREADS = int(os.environ.get("KEHITTAMO_SOCKET_THREADS", str(DATABASE_POOL_SIZE)))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     # Under Daphne every request runs in a thread of its own, and a persistent connection per thread is

@@ -43,25 +43,8 @@ def hub() -> Hub:
             # pytest runs each async test in a loop of its own: forget the hubs of closed loops.
             for stale in [other for other in _hubs if other.is_closed()]:
                 del _hubs[stale]
-            found = _hubs.get(loop)
-            if found is None:
-                found = _hubs[loop] = Hub(loop)
-                _size_worker_threads(loop)
+            found = _hubs.setdefault(loop, Hub(loop))
     return found
-
-
-def _size_worker_threads(loop: asyncio.AbstractEventLoop) -> None:
-    """The sockets' database work (connects, catch-ups, presence writes) runs in the loop's default
-    executor, by default 6 threads on 2 cores. Those threads mostly wait for PostgreSQL, so a thousand
-    pages reconnecting at once queued behind six round trips at a time; give it as many threads as the
-    database pool has connections."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.conf import settings
-
-    threads = getattr(settings, "KEHITTAMO_SOCKET_THREADS", 0)
-    if threads:
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kehittamo-socket"))
 
 
 def live_hubs() -> list[Hub]:
