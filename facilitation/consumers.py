@@ -12,6 +12,7 @@ socket too (``catchup``), without an HTTP request.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
 
@@ -21,6 +22,8 @@ from django.db import connections
 
 from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
+
+logger = logging.getLogger(__name__)
 
 REFUSED = 4403
 PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
@@ -61,9 +64,17 @@ def _write_presence() -> None:
         _arrived.clear()
         _beats.clear()
         _left.clear()
-    services.presence_arrive(arrived)
-    services.presence_refresh(beats)
-    services.presence_depart(left)
+    # Each part on its own: a failed INSERT (the database away a moment) must not keep the departures
+    # from being written, nor the counts from being pushed.
+    for write, rows in (
+        (services.presence_arrive, arrived),
+        (services.presence_refresh, beats),
+        (services.presence_depart, left),
+    ):
+        try:
+            write(rows)
+        except Exception:
+            logger.exception("presence write failed (%s rows)", len(rows))
     for workshop_id in {workshop_id for workshop_id, _p, _u in arrived.values()} | set(left.values()):
         services.stats_changed(workshop_id=workshop_id)
 
