@@ -10,8 +10,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.limits import HttpConcurrencyLimit  # noqa: E402
@@ -31,9 +31,6 @@ gc.set_threshold(50_000, 20, 20)
 application = ProtocolTypeRouter(
     {
         "http": HttpConcurrencyLimit(django_asgi_app, settings.KEHITTAMO_HTTP_CONCURRENCY),
-        # Sessions only: the consumer finds the user from the session in its own worker thread, together
-        # with the participant. Channels' AuthMiddlewareStack looks the user up in asgiref's one shared
-        # thread for thread-sensitive work, where a thousand reconnecting pages queued behind each other.
-        "websocket": SameSiteOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameSiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

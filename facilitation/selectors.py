@@ -41,7 +41,6 @@ from facilitation.realtime import event_for_client
 from facilitation.selectors_feedback import survey_view
 from facilitation.selectors_ideas import ideas_view
 from facilitation.selectors_voting import voting_view
-from workshops.models import Workshop
 
 EVENTS_PAGE = 500
 THREAD_LATEST = 25  # top-level comments a thread shows at first; "Show earlier comments" doubles it
@@ -367,22 +366,6 @@ def events_after(viewer: LiveViewer, after_id: int) -> tuple[list[dict], bool]:
         and not (row["kind"] in IDEA_EVENT_KINDS and row["payload"].get("id") in withdrawn_ideas)
     ]
     return events, more
-
-
-def catch_up(viewer: LiveViewer, after_id: int, *, status: str | None = None) -> dict:
-    """What a page that was away needs: the events after ``after_id`` (a page of them, and whether more
-    wait), the workshop's status (read afresh unless given) and, for staff, the presence counts.
-
-    Answered by the events endpoint (polling, or a socket that is not open) and on the socket itself."""
-    from facilitation.services.presence import live_stats  # a read, kept beside the writes it counts
-
-    found, more = events_after(viewer, after_id)
-    if status is None:
-        status = Workshop.objects.filter(pk=viewer.workshop.pk).values_list("status", flat=True).first()
-    body = {"events": found, "more": more, "status": status}
-    if viewer.is_staff:
-        body["stats"] = live_stats(viewer.workshop.pk)
-    return body
 
 
 def last_event_id(viewer: LiveViewer) -> int:

@@ -59,8 +59,6 @@ from facilitation.services.moderation import Hidden, items_hide
 from facilitation.services.presence import (
     connected_count,
     live_stats,
-    presence_arrive,
-    presence_depart,
     presence_leave,
     presence_refresh,
     presence_touch,
@@ -123,8 +121,6 @@ __all__ = [
     "phase_reveal",
     "phase_update",
     "plan_from_db",
-    "presence_arrive",
-    "presence_depart",
     "presence_leave",
     "presence_refresh",
     "presence_touch",
