@@ -48,20 +48,17 @@ def _consume(response) -> None:
         b"".join(response.streaming_content)  # a streamed export runs only as it is read
 
 
-def _send(seed, route: fuzzing.Route, payload: fuzzing.Payload, phase_id, status) -> None:
-    """One generated request in a rolled-back savepoint: below 500 and nothing logged at ERROR."""
-    client = seed.clients[payload.role]
+def send(client, route: fuzzing.Route, payload: fuzzing.Payload, prepare=None) -> None:
+    """One generated request in a rolled-back savepoint (``prepare`` runs in it first): below 500 and nothing
+    logged at ERROR."""
     saved = fuzzing.snapshot(client)
     query, body, headers = fuzzing.request_args(payload)
     path = route.path(payload.kwargs) + query
     headers.setdefault("CONTENT_TYPE", "")
     try:
         with fuzzing.ErrorLog() as log, transaction.atomic():
-            workshop = seed.workshop
-            if phase_id is not None:  # straight to the row: phase_go would render every panel for its push
-                LiveState.objects.filter(pk=workshop.pk).update(current_phase_id=phase_id)
-            if status != Workshop.Status.LIVE:
-                Workshop.objects.filter(pk=workshop.pk).update(status=status)
+            if prepare is not None:
+                prepare()
             response = client.generic(payload.method, path, body, **headers)
             _consume(response)
             transaction.set_rollback(True)
@@ -71,6 +68,19 @@ def _send(seed, route: fuzzing.Route, payload: fuzzing.Payload, phase_id, status
     # django.security reports refused hostile input (e.g. a 400 for a too-long redirect); anything else is a bug.
     errors = [record for record in log.records if not record.name.startswith("django.security")]
     assert not errors, f"{payload.method} {path} as {payload.role} logged: {[r.getMessage() for r in errors]}"
+
+
+def _send(seed, route: fuzzing.Route, payload: fuzzing.Payload, phase_id, status) -> None:
+    """The request on the seeded workshop in the phase and status drawn for it."""
+
+    def prepare() -> None:
+        workshop = seed.workshop
+        if phase_id is not None:  # straight to the row: phase_go would render every panel for its push
+            LiveState.objects.filter(pk=workshop.pk).update(current_phase_id=phase_id)
+        if status != Workshop.Status.LIVE:
+            Workshop.objects.filter(pk=workshop.pk).update(status=status)
+
+    send(seed.clients[payload.role], route, payload, prepare)
 
 
 def _route_search(seed, route: fuzzing.Route, examples: int, *, derandomize: bool):

@@ -11,36 +11,17 @@ password change in one example does not change the next. One fixed example per r
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from hypothesis import given
 
 from tests.security import fuzzing, fuzzing_admin
-from tests.security.test_fuzz import FAULTS_EXAMPLES, NORMAL_EXAMPLES, _consume, _settings, fuzz_routes
-
-
-def _send(seed: fuzzing_admin.AdminSeed, payload: fuzzing.Payload, route: fuzzing.Route) -> None:
-    client = seed.clients[payload.role]
-    saved = fuzzing.snapshot(client)
-    query, body, headers = fuzzing.request_args(payload)
-    path = route.path(payload.kwargs) + query
-    headers.setdefault("CONTENT_TYPE", "")
-    try:
-        with fuzzing.ErrorLog() as log, transaction.atomic():
-            response = client.generic(payload.method, path, body, **headers)
-            _consume(response)
-            transaction.set_rollback(True)
-    finally:
-        fuzzing.restore(client, saved)
-    assert response.status_code < 500, f"{payload.method} {path}: {response.status_code}"
-    errors = [record for record in log.records if not record.name.startswith("django.security")]
-    assert not errors, f"{payload.method} {path} logged: {[r.getMessage() for r in errors]}"
+from tests.security.test_fuzz import FAULTS_EXAMPLES, NORMAL_EXAMPLES, _settings, fuzz_routes, send
 
 
 def _route_search(seed: fuzzing_admin.AdminSeed, route: fuzzing.Route, examples: int, *, derandomize: bool):
     @_settings(examples, derandomize=derandomize)
     @given(payload=fuzzing.payloads(route, seed.for_route(route), roles=(fuzzing_admin.ROLE,)))
     def run(payload):
-        _send(seed, payload, route)
+        send(seed.clients[payload.role], route, payload)
 
     return run
 
