@@ -98,6 +98,13 @@ def _pick(vectors: list[str], index: int, limit: int = 10_000) -> str:
 
 
 # --- the decline reason ---------------------------------------------------------------------------
+# The normal suite tries 11 vectors of the corpus; make test-faults every one of them.
+CORPUS = [
+    pytest.param(lambda: xss_corpus.sample(11), id="sample"),
+    pytest.param(xss_corpus.vectors, id="every-vector", marks=pytest.mark.faults),
+]
+
+
 def decline_everywhere(vectors: list[str], facilitator, capture, shown: list | None = None) -> list[str]:
     """For each vector a requested workshop with a hostile title, declined through the form with a hostile
     (multi-line) reason; the pages that show the reason parsed, the contact person's e-mail checked. ``shown``
@@ -143,16 +150,11 @@ def decline_everywhere(vectors: list[str], facilitator, capture, shown: list | N
     return findings
 
 
+@pytest.mark.parametrize("vectors", CORPUS)
 def test_a_hostile_decline_reason_is_text_on_every_page_and_in_the_mail(
-    facilitator, django_capture_on_commit_callbacks
+    vectors, facilitator, django_capture_on_commit_callbacks
 ):
-    findings = decline_everywhere(xss_corpus.sample(11), facilitator, django_capture_on_commit_callbacks)
-    assert not findings, "\n".join(findings)
-
-
-@pytest.mark.faults
-def test_every_vector_as_a_decline_reason(facilitator, django_capture_on_commit_callbacks):
-    findings = decline_everywhere(xss_corpus.vectors(), facilitator, django_capture_on_commit_callbacks)
+    findings = decline_everywhere(vectors(), facilitator, django_capture_on_commit_callbacks)
     assert not findings, "\n".join(findings)
 
 
@@ -186,14 +188,9 @@ def accepted_mails(vectors: list[str], facilitator, capture) -> list[str]:
     return findings
 
 
-def test_the_accepted_mail_carries_a_hostile_title_as_typed(facilitator, django_capture_on_commit_callbacks):
-    findings = accepted_mails(xss_corpus.sample(11), facilitator, django_capture_on_commit_callbacks)
-    assert not findings, "\n".join(findings)
-
-
-@pytest.mark.faults
-def test_every_vector_in_the_accepted_mail(facilitator, django_capture_on_commit_callbacks):
-    findings = accepted_mails(xss_corpus.vectors(), facilitator, django_capture_on_commit_callbacks)
+@pytest.mark.parametrize("vectors", CORPUS)
+def test_the_accepted_mail_carries_a_hostile_title_as_typed(vectors, facilitator, django_capture_on_commit_callbacks):
+    findings = accepted_mails(vectors(), facilitator, django_capture_on_commit_callbacks)
     assert not findings, "\n".join(findings)
 
 
@@ -232,14 +229,9 @@ def invitations(vectors: list[str]) -> list[str]:
     return findings
 
 
-def test_the_invitation_shows_hostile_values_as_text_in_both_parts():
-    findings = invitations(xss_corpus.sample(11))
-    assert not findings, "\n".join(findings)
-
-
-@pytest.mark.faults
-def test_every_vector_in_the_invitation():
-    findings = invitations(xss_corpus.vectors())
+@pytest.mark.parametrize("vectors", CORPUS)
+def test_the_invitation_shows_hostile_values_as_text_in_both_parts(vectors):
+    findings = invitations(vectors())
     assert not findings, "\n".join(findings)
 
 
@@ -265,14 +257,9 @@ def account_mails(vectors: list[str]) -> list[str]:
     return findings
 
 
-def test_the_account_mails_carry_a_hostile_name_as_typed():
-    findings = account_mails(xss_corpus.sample(11))
-    assert not findings, "\n".join(findings)
-
-
-@pytest.mark.faults
-def test_every_vector_as_the_name_in_the_account_mails():
-    findings = account_mails(xss_corpus.vectors())
+@pytest.mark.parametrize("vectors", CORPUS)
+def test_the_account_mails_carry_a_hostile_name_as_typed(vectors):
+    findings = account_mails(vectors())
     assert not findings, "\n".join(findings)
 
 
@@ -299,12 +286,7 @@ def deletion_mails(vectors: list[str], capture) -> list[str]:
     return findings
 
 
-def test_the_deletion_mails_carry_hostile_names_and_titles_as_typed(django_capture_on_commit_callbacks):
-    findings = deletion_mails(xss_corpus.sample(11), django_capture_on_commit_callbacks)
-    assert not findings, "\n".join(findings)
-
-
-@pytest.mark.faults
-def test_every_vector_in_the_deletion_mails(django_capture_on_commit_callbacks):
-    findings = deletion_mails(xss_corpus.vectors(), django_capture_on_commit_callbacks)
+@pytest.mark.parametrize("vectors", CORPUS)
+def test_the_deletion_mails_carry_hostile_names_and_titles_as_typed(vectors, django_capture_on_commit_callbacks):
+    findings = deletion_mails(vectors(), django_capture_on_commit_callbacks)
     assert not findings, "\n".join(findings)
