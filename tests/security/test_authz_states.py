@@ -19,7 +19,6 @@ and for an ended workshop the record of its closing (the survey's window counts 
 
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 
 import pytest
@@ -38,10 +37,12 @@ from tests.security.test_authz_matrix import (
     _observe,
     route_state,
 )
-from tests.security.world import ROLES, build_world
+from tests.security.test_authz_matrix import world as _matrix_world
+from tests.security.world import ROLES
 from workshops.models import Workshop, WorkshopStatusChange
 
 pytestmark = pytest.mark.django_db
+world = _matrix_world  # the matrix's fixture: its two workshops, built once for the module and rolled back
 
 STATES = ("requested", "planned", "closed", "archived")
 ENDED = {"closed", "archived"}
@@ -164,21 +165,6 @@ def lifecycle(world, state: str):
             )
         yield
         transaction.set_rollback(True)
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """The matrix's two workshops, built once for the module and rolled back at its end."""
-    logging.disable(logging.WARNING)
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            logging.disable(logging.NOTSET)
 
 
 def _methods(row: Row) -> tuple[str, ...]:
