@@ -57,14 +57,15 @@ def facilitator_client(facilitator) -> Client:
     return client
 
 
-def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=None):
-    """``person`` writes ``text`` through the service, in the current phase unless another is given."""
+def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=None, parent=None):
+    """``person`` writes ``text`` through the service (a reply to ``parent``'s id if given), in the current
+    phase unless another is given."""
     phase = phase or LiveState.objects.get(pk=workshop.pk).current_phase
     comment, _created = services.comment_create(
         viewer=viewer_of(workshop, participant=person),
         phase_id=phase.pk,
         prompt_id=prompt,
-        parent_id=None,
+        parent_id=parent,
         text=text,
         anonymous=anonymous,
         client_id=uuid.uuid4(),

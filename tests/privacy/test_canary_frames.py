@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from facilitation import services
-from facilitation.models import LiveState, Phase
-from tests.facilitation.conftest import guest_client, make_guest, viewer_of
+from facilitation.models import Phase
+from tests.facilitation.conftest import comment_as, guest_client, make_guest, viewer_of
 from tests.facilitation.test_anonymity import CANARY_ID, leaks
 from tests.facilitation.test_consumers import _empty_layer, _session_cookie, frames, open_socket  # noqa: F401
 from tests.workshops.factories import ParticipantFactory
@@ -44,20 +44,9 @@ def setting_the_scene(workshop, facilitator):
 @database_sync_to_async
 def canary_acts(workshop, canary, ideas):
     viewer = viewer_of(workshop, participant=canary)
-    phase = LiveState.objects.get(pk=workshop.pk).current_phase
 
     def comment(text, parent=None):
-        created, _ = services.comment_create(
-            viewer=viewer,
-            phase_id=phase.pk,
-            prompt_id=None,
-            parent_id=parent,
-            text=text,
-            anonymous=True,
-            client_id=uuid.uuid4(),
-            language="fi",
-        )
-        return created
+        return comment_as(workshop, canary, text, anonymous=True, parent=parent)
 
     first = comment("Salainen havainto")
     comment("Salainen vastaus", parent=first.pk)
