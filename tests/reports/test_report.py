@@ -229,6 +229,9 @@ def test_facilitator_switches_the_link_on_off_and_renews_it(
     client.post(share_url(results), {"action": "off"})
     client.post(share_url(results), {"action": "on"})
     assert ReportShare.objects.get(workshop=results).token == share.token
+    # What no token looks like (a NUL byte, a space) leads nowhere, without asking the database.
+    for broken in (f"{share.token[:8]}%00{share.token[8:]}", "not%20a%20token"):
+        assert Client().get(f"/r/{broken}/").status_code == 404
 
 
 def test_only_facilitators_switch_sharing_and_bad_input_changes_nothing(results, facilitator, contact_person, outsider):
