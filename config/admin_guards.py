@@ -8,6 +8,9 @@
   into dates and catches only some of what can go wrong (a year beyond 9999 or one too big for a C long
   raised ``OverflowError`` / ``ValueError``). Any of these is a bad lookup parameter, answered like the
   admin answers the others: the list without the filter and an error note (``?e=1``).
+- ``GuardedModelAdmin.get_changeform_initial_data``: an add form takes its initial values from the query
+  string as they are (``?created_at=x``), and the date-time field's split widget then raised on a string
+  (``'str' object has no attribute 'utcoffset'``). Each value is read by its form field first.
 - ``is_key``: whether a submitted value can be a key of a field, used for the admin's action selections
   too (``config/admin_site.py``).
 """
@@ -18,7 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 
 
@@ -61,3 +64,22 @@ class GuardedModelAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
+
+    def get_changeform_initial_data(self, request):
+        """The query string's initial values as their form fields read them; one a field cannot read is
+        left out (the form starts empty there, as without it), so no widget is handed a value it cannot
+        show."""
+        initial = {}
+        for name, value in super().get_changeform_initial_data(request).items():
+            try:
+                form_field = self.model._meta.get_field(name).formfield()
+            except (FieldDoesNotExist, AttributeError):  # not a model field, or a relation's reverse side
+                form_field = None
+            if form_field is None:
+                initial[name] = value
+                continue
+            try:
+                initial[name] = form_field.to_python(value)
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                continue
+        return initial

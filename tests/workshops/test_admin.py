@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.accounts.factories import PASSWORD, FacilitatorFactory
 from workshops.models import Workshop
@@ -121,3 +122,29 @@ def test_view_on_site_with_an_id_that_is_no_uuid_is_a_404_not_a_500(client):
     content_type = ContentType.objects.get_for_model(FeedbackResponse)
     response = client.get(reverse("admin:view_on_site", args=[content_type.pk, "ei-uuid"]))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("workshops_participant", "created_at"),
+        ("workshops_workshop", "starts_at"),
+        ("accounts_organisation", "created_at"),
+    ],
+)
+def test_an_add_forms_initial_date_from_the_query_string_is_read_or_left_out_not_a_500(client, workshop, model, field):
+    """``?created_at=x`` went into the add form as it was, and the split date-time widget raised on a string
+    (found by tests/security/test_fuzz_admin.py). A value the field can read starts the form with it; one it
+    cannot is left out."""
+    client.force_login(FacilitatorFactory(email="admin@example.fi", is_superuser=True))
+    url = reverse(f"admin:{model}_add")
+    for value in ["x", "2026-13-40 10:00", "9" * 30]:
+        response = client.get(url, {field: value, "name": "Aino"})
+        assert response.status_code == 200
+        initial = response.context["adminform"].form.initial
+        assert field not in initial and (model != "workshops_participant" or initial["name"] == "Aino")
+    response = client.get(url, {field: "2026-05-04 10:30"})
+    assert response.status_code == 200
+    local = timezone.localtime(response.context["adminform"].form.initial[field])
+    assert (local.date().isoformat(), local.strftime("%H:%M")) == ("2026-05-04", "10:30")
+    assert f'name="{field}_0" value="04.05.2026"' in response.content.decode()  # shown in Finnish
