@@ -35,6 +35,7 @@ SERVER_NOW = re.compile(r'"now":\s*"([^"]+)"')  # when the server process handed
 HEARTBEAT_SECONDS = 25  # as live.js
 SAFE_AFTER_SECONDS = 10  # as live.js: events can commit out of id order; only older ones are "sure"
 CONNECT_CONCURRENCY = 10  # per process: sockets opening at once (a page load spreads them too)
+SOCKET_ANSWER_SECONDS = 5.0  # as live.js: how long a catch-up waits for the socket before asking over HTTP
 DRAIN_SECONDS = 10  # after the last send: a receipt later than this counts as not delivered
 GRACE_SECONDS = 60  # how long past the stop a process may take to report before it is given up
 
@@ -165,8 +166,28 @@ def _watermark(seen: Seen) -> int:
     return seen.sure_id
 
 
-async def _catch_up(client: Client, seen: Seen, http, stop_at: float) -> None:
-    """As live.js ``catchUp``: events after the last sure id, page by page (at most 20 pages)."""
+async def _catch_up(client: Client, seen: Seen, http, stop_at: float, ws, answers: asyncio.Queue) -> None:
+    """As live.js ``catchUp`` on an open socket: ask on the socket for the events after the last sure id,
+    page by page (at most 20 pages); over the events endpoint when no answer comes within its wait."""
+    after = _watermark(seen)
+    for _page in range(20):
+        if time.time() > stop_at:
+            return
+        try:
+            await ws.send(json.dumps({"type": "catchup", "after": after}))
+            text = await asyncio.wait_for(answers.get(), timeout=SOCKET_ANSWER_SECONDS)
+        except Exception as error:
+            seen.failures.append(f"catchup-socket:{type(error).__name__}")
+            await _catch_up_http(client, seen, http, stop_at)
+            return
+        body = json.loads(text)
+        after = _caught_up(seen, text, body, after)
+        if not body.get("more"):
+            return
+
+
+async def _catch_up_http(client: Client, seen: Seen, http, stop_at: float) -> None:
+    """As live.js ``catchUp`` without a socket: the events endpoint, page by page (at most 20 pages)."""
     headers = {"Cookie": client.cookie, "Accept": "application/json"}
     after = _watermark(seen)
     for _page in range(20):
@@ -180,15 +201,21 @@ async def _catch_up(client: Client, seen: Seen, http, stop_at: float) -> None:
         seen.statuses.append(response.status_code)
         if response.status_code != 200:
             return
-        now = time.time()
-        _note(seen, response.text, "catchup", now)
         body = response.json()
-        for event in body.get("events", []):
-            if isinstance(event.get("id"), int):
-                seen.ids.setdefault(event["id"], now)
-                after = max(after, event["id"])
+        after = _caught_up(seen, response.text, body, after)
         if not body.get("more"):
             return
+
+
+def _caught_up(seen: Seen, text: str, body: dict, after: int) -> int:
+    """One page of a catch-up (socket or HTTP) noted as received now; the newest event id it had."""
+    now = time.time()
+    _note(seen, text, "catchup", now)
+    for event in body.get("events", []):
+        if isinstance(event.get("id"), int):
+            seen.ids.setdefault(event["id"], now)
+            after = max(after, event["id"])
+    return after
 
 
 async def _panel(client: Client, seen: Seen, http, marker: str) -> None:
@@ -237,9 +264,10 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
         first = not seen.opened
         seen.opened.append(time.time())
         reconnected = seen.dropped_at is not None
+        answers: asyncio.Queue = asyncio.Queue()  # the socket's answers to "catchup"
         if client.events_url:
             # The page is loaded once its first catch-up is done: go waits for that (not for a backlog).
-            catch_up = asyncio.create_task(_catch_up(client, seen, http, clock.stop_at))
+            catch_up = asyncio.create_task(_catch_up(client, seen, http, clock.stop_at, ws, answers))
             background.add(catch_up)
             if first:
                 catch_up.add_done_callback(lambda _task: clock.arrived())
@@ -266,6 +294,9 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                 now = time.time()
                 if isinstance(text, bytes):
                     text = text.decode()
+                if text.startswith('{"kind": "catchup"'):
+                    answers.put_nowait(text)
+                    continue
                 found = _note(seen, _own_words(text), "push", now)
                 if reconnected and found and seen.first_push_after_storm is None:
                     seen.first_push_after_storm = now

@@ -1,53 +1,87 @@
 """The live workshop's WebSocket: checks who connects, joins their groups; the hub forwards pushes.
 
 It never writes comments: those arrive over HTTP POST. Presence (who has the
-page open) is recorded on connect and on disconnect; heartbeats are gathered
-and written together, at most once a second per process: 1,000 pages beating
-every 25 s are two UPDATEs a second, not forty row writes.
+page open) is recorded on connect and on disconnect, and refreshed by heartbeats;
+all three are gathered and written together, at most once a second per process:
+1,000 pages beating every 25 s are two UPDATEs a second, not forty row writes, and
+1,000 pages reconnecting after a network blip are a few statements, not thousands
+queued in front of their own connects. A page that was away catches up on the
+socket too (``catchup``), without an HTTP request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
 
-from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import connections
 
 from facilitation import fanout, realtime, selectors, services
+from facilitation.fanout.threads import database_sync_to_async
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 
-REFUSED = 4403
-HEARTBEATS = "presence.heartbeats"  # the debounce key of the batched heartbeat writes
+logger = logging.getLogger(__name__)
 
-_beats_lock = threading.Lock()  # the loop adds, a worker thread takes
+REFUSED = 4403
+PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
+
+_presence_lock = threading.Lock()  # the loop adds, a worker thread takes
+_arrived: dict[str, tuple[int, int | None, int | None]] = {}  # key -> (workshop, participant, user), not yet written
 _beats: dict[str, int | None] = {}  # presence key -> participant id, heard since the last write
+_left: dict[str, int] = {}  # presence key -> workshop id, closed since the last write
+
+
+def _arrive(key: str, viewer: LiveViewer) -> None:
+    participant_id = viewer.participant.pk if viewer.participant is not None else None
+    user_id = viewer.user.pk if viewer.user is not None else None
+    with _presence_lock:
+        _arrived[key] = (viewer.workshop.pk, participant_id, user_id)
+    fanout.debounce(PRESENCE, _write_presence)
 
 
 def _heard(key: str, participant_id: int | None) -> None:
-    with _beats_lock:
+    with _presence_lock:
         _beats[key] = participant_id
-    fanout.debounce(HEARTBEATS, _write_heartbeats)
+    fanout.debounce(PRESENCE, _write_presence)
 
 
-def _write_heartbeats() -> None:
-    with _beats_lock:
-        beats = dict(_beats)
+def _leave(key: str, workshop_id: int) -> None:
+    with _presence_lock:
+        _beats.pop(key, None)
+        if _arrived.pop(key, None) is None:  # written already (or being written): its row goes
+            _left[key] = workshop_id
+    fanout.debounce(PRESENCE, _write_presence)
+
+
+def _write_presence() -> None:
+    """Arrivals, heartbeats and departures since the last write, in a few statements (at most once a
+    second per process); then the facilitators' counts, which now include them."""
+    with _presence_lock:
+        arrived, beats, left = dict(_arrived), dict(_beats), dict(_left)
+        _arrived.clear()
         _beats.clear()
-    services.presence_refresh(beats)
+        _left.clear()
+    # Each part on its own: a failed INSERT (the database away a moment) must not keep the departures
+    # from being written, nor the counts from being pushed.
+    for write, rows in (
+        (services.presence_arrive, arrived),
+        (services.presence_refresh, beats),
+        (services.presence_depart, left),
+    ):
+        try:
+            write(rows)
+        except Exception:
+            logger.exception("presence write failed (%s rows)", len(rows))
+    for workshop_id in {workshop_id for workshop_id, _p, _u in arrived.values()} | set(left.values()):
+        services.stats_changed(workshop_id=workshop_id)
 
 
-def database_sync_to_async(func):
-    """Run the consumer's database work in the worker threads, not all consumers' in one shared thread.
-
-    The default (thread-sensitive) queues every socket's connect, heartbeat and leave behind one
-    thread; while the request threads are busy, connects then wait past the server's handshake
-    timeout. These functions share no thread-bound state, so they may run side by side.
-    """
-    # SQLite takes one writer at a time anyway, and the tests' in-memory SQLite is one connection's.
-    return _database_sync_to_async(func, thread_sensitive=connections["default"].vendor == "sqlite")
+def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
+    """Who connects (session, user, participant) and the rooms they are in: one trip to a worker thread."""
+    viewer = live_viewer_for_scope(scope, workshop_id)
+    return viewer, (selectors.viewer_room_ids(viewer) if viewer is not None else set())
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -58,32 +92,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
     viewer: LiveViewer | None = None
     hub: fanout.Hub | None = None
+    catching_up = False
 
     async def connect(self) -> None:
         """Accept a participant or organiser of this workshop from an allowed origin; refuse anyone else."""
         # Unique per socket across processes: the presence row of this connection.
         self.key = f"ws.{uuid.uuid4().hex}"
         workshop_id = int(self.scope["url_route"]["kwargs"]["workshop_id"])
-        self.viewer = await database_sync_to_async(live_viewer_for_scope)(self.scope, workshop_id)
+        self.viewer, room_ids = await database_sync_to_async(_admit)(self.scope, workshop_id)
         if self.viewer is None:
             await self.close(code=REFUSED)
             return
         # Join (held) before accepting: a push between the accept and the page's catch-up is not lost.
         self.hub = fanout.hub()
-        await self.hub.join(
-            self, await self._groups(), workshop_id=workshop_id, language=self.viewer.language, hold=True
-        )
+        groups = realtime.groups_for(self.viewer) + realtime.room_groups(workshop_id, room_ids)
+        await self.hub.join(self, groups, workshop_id=workshop_id, language=self.viewer.language, hold=True)
         await self.accept()
         self.hub.release(self)
-        await database_sync_to_async(services.presence_touch)(key=self.key, viewer=self.viewer)
-        self._stats_changed()
+        _arrive(self.key, self.viewer)
 
     async def disconnect(self, code: int) -> None:
         if self.hub is not None:
             await self.hub.leave(self)
         if self.viewer is not None:
-            await database_sync_to_async(services.presence_leave)(key=self.key)
-            self._stats_changed()
+            _leave(self.key, self.viewer.workshop.pk)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """A frame that is not JSON text is ignored: it used to raise, which closed the socket of its sender."""
@@ -96,13 +128,36 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
-        """The page's heartbeat keeps this connection counted as present."""
-        if isinstance(content, dict) and content.get("type") == "ping":
+        """The page's heartbeat keeps this connection counted as present; ``catchup`` asks for what the
+        page missed while it was away."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             participant = self.viewer.participant
             _heard(self.key, participant.pk if participant is not None else None)
-            # The page may have closed meanwhile (Daphne then raises); its disconnect follows anyway.
-            with contextlib.suppress(Exception):
-                await self.send_json({"kind": "pong"})
+            await self._send_quietly({"kind": "pong"})
+        elif kind == "catchup":
+            await self._catch_up(content.get("after"))
+
+    async def _catch_up(self, after) -> None:
+        """One page of the events after ``after``, as the events endpoint gives it, answered on this socket.
+
+        A thousand pages reconnecting at once each ask once: over HTTP every one would go through the
+        middleware, load its session again and get a thread of its own for the sync view; here the viewer
+        is known and the query runs in a worker thread. One request at a time per socket; a second
+        meanwhile is ignored (the page waits for the answer to its first)."""
+        if type(after) is not int or after < 0 or self.catching_up:
+            return
+        self.catching_up = True
+        try:
+            body = await database_sync_to_async(selectors.catch_up)(self.viewer, after)
+        finally:
+            self.catching_up = False
+        await self._send_quietly({"kind": "catchup", **body})
+
+    async def _send_quietly(self, content: dict) -> None:
+        # The page may have closed meanwhile (Daphne then raises); its disconnect follows anyway.
+        with contextlib.suppress(Exception):
+            await self.send_json(content)
 
     async def live_control(self, name: str) -> None:
         """``resubscribe``: the rooms changed (new plan, a move, a late joiner); follow exactly the
@@ -121,10 +176,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _groups(self) -> list[str]:
         room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)
         return realtime.groups_for(self.viewer) + realtime.room_groups(self.viewer.workshop.pk, room_ids)
-
-    def _stats_changed(self) -> None:
-        # Coalesced per workshop and process: a reconnect storm makes a couple of pushes, not one per socket.
-        services.stats_changed(workshop_id=self.viewer.workshop.pk)
 
 
 class UnknownSocket(AsyncJsonWebsocketConsumer):

@@ -70,10 +70,14 @@ def live_viewer(request, workshop_id: int, language: str | None = None) -> LiveV
 
 
 def live_viewer_for_scope(scope, workshop_id: int) -> LiveViewer | None:
-    """The same check for a WebSocket scope; None instead of 404."""
+    """The same check for a WebSocket scope; None instead of 404. The user comes from the scope's session
+    here, in the caller's worker thread (see ``config.asgi``)."""
+    from django.contrib.auth import get_user
+
     from accounts.middleware import language_for_request
 
-    request = SimpleNamespace(user=scope["user"], session=scope["session"], COOKIES=scope.get("cookies", {}))
+    request = SimpleNamespace(session=scope["session"], COOKIES=scope.get("cookies", {}))
+    request.user = scope["user"] if "user" in scope else get_user(request)
     try:
         return live_viewer(request, workshop_id, language=language_for_request(request))
     except Http404:

@@ -41,6 +41,7 @@ from facilitation.realtime import event_for_client
 from facilitation.selectors_feedback import survey_view
 from facilitation.selectors_ideas import ideas_view
 from facilitation.selectors_voting import voting_view
+from workshops.models import Workshop
 
 EVENTS_PAGE = 500
 THREAD_LATEST = 25  # top-level comments a thread shows at first; "Show earlier comments" doubles it
@@ -56,9 +57,13 @@ class Thread:
     key: str
     phase: Phase
     prompt: object | None
-    title: str
     comments: list[Comment] = field(default_factory=list)
     has_older: bool = False  # earlier top-level comments exist than the page shows
+
+    @property
+    def title(self) -> str:
+        """In the language active when it is read: one page can be rendered in each language."""
+        return thread_title(self.phase, self.prompt)
 
 
 @dataclass
@@ -181,7 +186,6 @@ def threads_for(viewer: LiveViewer, phase: Phase | None, limit: int = THREAD_LAT
             key=f"p{phase.pk}-q{prompt.pk if prompt else 0}",
             phase=phase,
             prompt=prompt,
-            title=thread_title(phase, prompt),
         )
         for prompt in (prompts or [None])
     }
@@ -366,6 +370,22 @@ def events_after(viewer: LiveViewer, after_id: int) -> tuple[list[dict], bool]:
         and not (row["kind"] in IDEA_EVENT_KINDS and row["payload"].get("id") in withdrawn_ideas)
     ]
     return events, more
+
+
+def catch_up(viewer: LiveViewer, after_id: int, *, status: str | None = None) -> dict:
+    """What a page that was away needs: the events after ``after_id`` (a page of them, and whether more
+    wait), the workshop's status (read afresh unless given) and, for staff, the presence counts.
+
+    Answered by the events endpoint (polling, or a socket that is not open) and on the socket itself."""
+    from facilitation.services.presence import live_stats  # a read, kept beside the writes it counts
+
+    found, more = events_after(viewer, after_id)
+    if status is None:
+        status = Workshop.objects.filter(pk=viewer.workshop.pk).values_list("status", flat=True).first()
+    body = {"events": found, "more": more, "status": status}
+    if viewer.is_staff:
+        body["stats"] = live_stats(viewer.workshop.pk)
+    return body
 
 
 def last_event_id(viewer: LiveViewer) -> int:

@@ -184,11 +184,7 @@ def events(request, workshop_id: int):
     after = _int_or_none(request.GET.get("after")) or 0
     if request.GET.get("poll") and request.session.session_key:
         services.presence_touch(key=f"poll:{request.session.session_key}:{workshop_id}", viewer=viewer)
-    found, more = selectors.events_after(viewer, after)
-    body = {"events": found, "more": more, "status": viewer.workshop.status}
-    if viewer.is_staff:
-        body["stats"] = services.live_stats(viewer.workshop.pk)
-    return JsonResponse(body)
+    return JsonResponse(selectors.catch_up(viewer, after, status=viewer.workshop.status))
 
 
 def _error(request, viewer: LiveViewer, message: str, status: int = 400, **draft):

@@ -13,12 +13,11 @@ import random
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from facilitation.fanout.members import Member, Subscriber, background
+from facilitation.fanout.threads import database_sync_to_async
 from facilitation.fanout.wire import PAUSED, RESYNC, channel_for, control_frame, encode_frame
 
 logger = logging.getLogger(__name__)
@@ -81,9 +80,8 @@ def debounce(key: object, func: Callable[[], None]) -> None:
 
 
 def _run_sync(func: Callable[[], None]) -> Awaitable[None]:
-    """Run sync database work in a worker thread (as the consumer does: see ``consumers``)."""
-    # SQLite takes one writer at a time anyway, and the tests' in-memory SQLite is one connection's.
-    return database_sync_to_async(func, thread_sensitive=connections["default"].vendor == "sqlite")()
+    """Run sync database work in a worker thread, as the consumers do."""
+    return database_sync_to_async(func)()
 
 
 class _Debounced:

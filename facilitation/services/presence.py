@@ -46,8 +46,48 @@ def presence_refresh(seen: dict[str, int | None]) -> None:
         Participant.objects.filter(pk__in=participant_ids).update(last_seen_at=now)
 
 
-def presence_leave(*, key: str) -> None:
-    Presence.objects.filter(key=key).delete()
+def presence_arrive(arrived: dict[str, tuple[int, int | None, int | None]]) -> None:
+    """Connections opened meanwhile, at once: ``{presence key: (workshop id, participant id, user id)}``.
+
+    One INSERT (a key already there is refreshed) and one UPDATE however many sockets opened: a thousand
+    pages back from a network blip are not four thousand row writes in the sockets' way.
+    """
+    if not arrived:
+        return
+    from accounts.models import User
+
+    # A socket whose workshop, participant or user was deleted before this write (an erasure, say) has
+    # nothing left to count: its row would break the whole batch's INSERT, so it is left out.
+    workshops = set(Workshop.objects.filter(pk__in={w for w, _p, _u in arrived.values()}).values_list("pk", flat=True))
+    guests = {p for _w, p, _u in arrived.values() if p is not None}
+    guests = set(Participant.objects.filter(pk__in=guests).values_list("pk", flat=True)) if guests else set()
+    users = {u for _w, p, u in arrived.values() if p is None and u is not None}
+    users = set(User.objects.filter(pk__in=users).values_list("pk", flat=True)) if users else set()
+    now = timezone.now()
+    rows = [
+        Presence(
+            key=key,
+            workshop_id=workshop_id,
+            participant_id=participant_id,
+            user_id=user_id if participant_id is None else None,
+            seen_at=now,
+        )
+        for key, (workshop_id, participant_id, user_id) in arrived.items()
+        if workshop_id in workshops
+        and (participant_id in guests if participant_id is not None else user_id is None or user_id in users)
+    ]
+    Presence.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["key"], update_fields=["workshop", "participant", "user", "seen_at"]
+    )
+    if guests:
+        Participant.objects.filter(pk__in=guests).update(last_seen_at=now)
+
+
+def presence_depart(keys) -> None:
+    """Connections closed meanwhile, at once: one DELETE."""
+    keys = list(keys)
+    if keys:
+        Presence.objects.filter(key__in=keys).delete()
 
 
 def connected_count(workshop_id: int) -> int:

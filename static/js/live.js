@@ -224,7 +224,8 @@ function focusPlace(container, active) {
   const anchor = form && container.contains(form) ? form : active.parentElement?.closest("[id]");
   if (!anchor || !container.contains(anchor)) return null;
   const selector = anchor === form ? `form[data-draft-key="${CSS.escape(form.dataset.draftKey)}"]` : null;
-  return { anchorId: selector ? null : anchor.id, selector, index: [...anchor.querySelectorAll(FOCUSABLE)].indexOf(active) };
+  const index = [...anchor.querySelectorAll(FOCUSABLE)].indexOf(active);
+  return { anchorId: selector ? null : anchor.id, selector, index };
 }
 function refocus(place) {
   if (!place || (document.activeElement && document.activeElement !== document.body)) return;
@@ -866,20 +867,48 @@ function catchUpLater() {
   catchUpRetry = window.setTimeout(() => catchUp().catch(catchUpLater), catchUpDelay * (0.5 + Math.random()));
   catchUpDelay = Math.min(catchUpDelay * 2, 30000);
 }
+/** The socket's answer to "catchup", while it is awaited. */
+let socketPage = null;
+const SOCKET_ANSWER_MS = 5000;
+function answerOverSocket(body) {
+  if (!socketPage) return;
+  clearTimeout(socketPage.timer);
+  socketPage.resolve(body);
+  socketPage = null;
+}
+/** One page of the events after the watermark. Over the open socket: no HTTP request and no session to
+ * load, so a thousand pages back from a network blip at once cost the server little. Else, or when the
+ * socket gives no answer in time, over the events endpoint. Null when that failed (and is retried). */
+async function eventsPage(poll) {
+  if (!poll && ws && ws.readyState === WebSocket.OPEN) {
+    const body = await new Promise((resolve) => {
+      socketPage = { resolve, timer: window.setTimeout(() => answerOverSocket(null), SOCKET_ANSWER_MS) };
+      ws.send(JSON.stringify({ type: "catchup", after: watermark() }));
+    });
+    if (body) return body;
+  }
+  const url = `${root.dataset.eventsUrl}?after=${watermark()}${poll ? "&poll=1" : ""}`;
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    if (response.status >= 500 || response.status === 429 || response.status === 408) catchUpLater();
+    return null;
+  }
+  return response.json();
+}
+let catchUpAgain = false;
 async function catchUp(poll = false) {
-  if (catchingUp) return;
+  if (catchingUp) {
+    // One under way may have asked before the socket came back: ask once more when it is done.
+    catchUpAgain = catchUpAgain || !poll;
+    return;
+  }
   catchingUp = true;
   try {
     for (let page = 0; page < 20; page += 1) {
-      const url = `${root.dataset.eventsUrl}?after=${watermark()}${poll ? "&poll=1" : ""}`;
-      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) {
-        if (response.status >= 500 || response.status === 429 || response.status === 408) catchUpLater();
-        return;
-      }
+      const body = await eventsPage(poll);
+      if (!body) return;
       clearTimeout(catchUpRetry);
       catchUpDelay = 2000;
-      const body = await response.json();
       body.events.forEach(apply);
       if (body.stats) updateStats(body.stats);
       if (body.status && body.status !== "live") {
@@ -892,6 +921,10 @@ async function catchUp(poll = false) {
     }
   } finally {
     catchingUp = false;
+    if (catchUpAgain) {
+      catchUpAgain = false;
+      window.setTimeout(() => catchUp().catch(catchUpLater), 0);
+    }
   }
 }
 
@@ -963,11 +996,13 @@ function connect() {
     } catch {
       return;
     }
-    if (event.kind !== "pong") apply(event);
+    if (event.kind === "catchup") answerOverSocket(event);
+    else if (event.kind !== "pong") apply(event);
   });
   ws.addEventListener("close", (event) => {
     clearInterval(heartbeat);
     ws = null;
+    answerOverSocket(null); // a catch-up under way goes over HTTP instead
     if (closedForGood) return;
     if (opened && event.code === REFUSED) {
       // The server shut this browser out (its link was revoked or its data erased): the reload shows why.

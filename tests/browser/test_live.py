@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from facilitation.models import Comment
 from tests.accounts.factories import FacilitatorFactory
 from tests.browser.helpers import in_english
+from tests.facilitation.conftest import comment_as
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.services import participant_issue_token
 
@@ -254,3 +255,55 @@ def test_a_phase_change_brings_its_panel_without_a_thousand_requests(asgi_live_s
     expect(page.locator(".phase-title")).to_have_text(phases[2].title, timeout=WITHIN_A_SECOND)
     expect(page.locator(f'[data-panel-slot] [data-phase="{phases[2].pk}"]').first).to_be_attached()
     assert asked == []
+
+
+def test_a_page_back_from_a_dropped_socket_catches_up_on_the_socket(asgi_live_server, new_page, setting):
+    """Pushes lost while the connection was dying arrive with the catch-up after the page reconnects, asked
+    for on the new socket: the page sends no HTTP request for it (a thousand reconnecting pages would)."""
+    base = asgi_live_server
+    facilitator, workshop, aino, bertta = setting
+    from facilitation import services
+
+    outside_the_event_loop(services.live_start, workshop=workshop, by=facilitator)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+    dying, routes, answered = [], [], []
+
+    def between_page_and_server(ws):
+        routes.append(ws)
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if '"kind": "catchup"' in message:
+                answered.append(message)
+            if not dying:
+                ws.send(message)
+
+        server.on_message(from_server)
+
+    page = new_page()
+    page.route_web_socket(re.compile(r"/ws/"), between_page_and_server)
+    asked = []
+    page.on("request", lambda request: "/live/events/" in request.url and asked.append(request.url))
+    in_english(page, base)
+    page.goto(f"{base}/j/{participant_issue_token(participant=aino)}/")
+    expect(page.locator("[data-connection]")).to_have_attribute("data-state", "live")
+    for _ in range(70):  # the first catch-up is over (a first message can be lost while the route connects)
+        if answered or asked:
+            break
+        page.wait_for_timeout(100)
+
+    dying.append(True)
+    outside_the_event_loop(comment_as, workshop=workshop, person=bertta, text="Lost in the dying socket")
+    page.wait_for_timeout(300)
+    expect(said(page, "Lost in the dying socket")).to_have_count(0)
+    dying.clear()
+    asked.clear()
+    answered.clear()
+    routes[-1].close(code=4000, reason="network blip")
+    # back within live.js's reconnect delay (at most 1.5 s here), and not after the socket's 5 s for an answer
+    expect(said(page, "Lost in the dying socket")).to_be_visible(timeout=4000)
+    for _ in range(20):  # the route handler runs when Playwright's dispatcher gets to it
+        if len(routes) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(routes) == 2 and asked == [] and answered  # the socket answered the catch-up

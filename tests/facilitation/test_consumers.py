@@ -217,3 +217,47 @@ async def test_phase_timer_and_broadcast_reach_everyone(live_workshop, people):
     kinds = [frame["kind"] for frame in await frames(socket, 0.7)]
     assert kinds == ["phase", "timer", "timer", "broadcast"]
     await socket.disconnect()
+
+
+async def test_a_page_catches_up_on_its_socket_as_the_events_endpoint_answers(live_workshop, people, facilitator):
+    """After a reconnect the page asks on the socket: the same events, status and (for staff) counts as
+    the events endpoint gives, without an HTTP request; nonsense is ignored."""
+    from facilitation import selectors
+
+    aino, aino_session = people["aino"]
+    bertta, _ = people["bertta"]
+    await write_async(live_workshop, bertta, "Ennen paluuta")
+    await write_async(live_workshop, bertta, "Toinen ennen paluuta")
+    socket, connected = await open_socket(live_workshop.pk, aino_session)
+    assert connected
+
+    for nonsense in ("0", -1, True, None, 1.5):
+        await socket.send_json_to({"type": "catchup", "after": nonsense})
+    assert await socket.receive_nothing(timeout=0.3)
+
+    await socket.send_json_to({"type": "catchup", "after": 0})
+    answer = await socket.receive_json_from(timeout=3)
+    expected = await database_sync_to_async(selectors.catch_up)(viewer_of(live_workshop, participant=aino), 0)
+    assert answer["kind"] == "catchup" and answer["status"] == "live" and "stats" not in answer
+    assert [e["id"] for e in answer["events"]] == [e["id"] for e in expected["events"]]
+    texts = [e["data"].get("html", "") for e in answer["events"] if e["kind"] == "comment.created"]
+    assert any("Ennen paluuta" in html for html in texts) and any("Toinen ennen paluuta" in html for html in texts)
+    newest = answer["events"][-1]["id"]
+    await socket.send_json_to({"type": "catchup", "after": newest})
+    assert (await socket.receive_json_from(timeout=3))["events"] == []
+
+    # the status is read afresh: a page learns that the workshop closed meanwhile
+    await database_sync_to_async(Workshop.objects.filter(pk=live_workshop.pk).update)(status=Workshop.Status.CLOSED)
+    await socket.send_json_to({"type": "catchup", "after": newest})
+    assert (await socket.receive_json_from(timeout=3))["status"] == "closed"
+    await socket.disconnect()
+
+
+async def test_staff_catch_up_on_the_socket_with_the_counts(live_workshop, people):
+    staff_socket, connected = await open_socket(live_workshop.pk, people["staff"])
+    assert connected
+    await frames(staff_socket, 0.5)  # their own arrival's counts
+    await staff_socket.send_json_to({"type": "catchup", "after": 0})
+    answer = next(frame for frame in await frames(staff_socket, 0.5) if frame["kind"] == "catchup")
+    assert answer["stats"] == {"connected": 0, "writers": 0} and answer["events"]
+    await staff_socket.disconnect()

@@ -465,3 +465,74 @@ async def test_pushes_go_straight_to_the_server_not_through_the_session_wrapper(
     assert not isinstance(getattr(members[0].send, "__self__", None), InstanceSessionWrapper)
     assert isinstance(getattr(members[0].consumer.base_send, "__self__", None), InstanceSessionWrapper)
     await staff.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_arrivals_and_departures_are_written_together(transport, live_workshop, facilitator, monkeypatch):
+    """Twelve pages open and close at once (a network blip): their presence rows come and go in a couple of
+    writes each, not twelve; the counts the facilitator gets are right after each."""
+    from channels.db import database_sync_to_async
+
+    from facilitation.models import Presence
+
+    arrivals, departures = [], []
+    arrive, depart = services.presence_arrive, services.presence_depart
+    monkeypatch.setattr(services, "presence_arrive", lambda rows: (arrivals.append(len(rows)), arrive(rows)))
+    monkeypatch.setattr(services, "presence_depart", lambda keys: (departures.append(len(keys)), depart(keys)))
+    staff, sockets = await _live_sockets(live_workshop, facilitator, 12)
+    await asyncio.sleep(1.1)
+    arrivals.clear()
+    counted = database_sync_to_async(lambda: Presence.objects.filter(workshop=live_workshop).count())
+
+    async def rows_settle_at(expected: int) -> int:
+        for _ in range(40):
+            if await counted() == expected:
+                break
+            await asyncio.sleep(0.1)
+        return await counted()
+
+    async def last_stats() -> dict:
+        stats = []
+        while not await staff.receive_nothing(timeout=1.6):
+            stats.append(await staff.receive_json_from())
+        return stats[-1]
+
+    for socket in sockets:
+        assert (await socket.connect(timeout=5))[0]
+    assert await rows_settle_at(13) == 13 and sum(arrivals) == 12 and len([n for n in arrivals if n]) <= 2
+    stats = await last_stats()
+    assert stats["kind"] == "stats" and stats["data"]["connected"] == 12
+
+    departures.clear()  # an earlier test's sockets may have left meanwhile
+    for socket in sockets:
+        await socket.disconnect()
+    assert await rows_settle_at(1) == 1 and sum(departures) == 12 and len([n for n in departures if n]) <= 2
+    assert (await last_stats())["data"]["connected"] == 0
+    await staff.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_database_work_of_the_sockets_gives_its_connection_back_even_under_the_test_communicator():
+    """Sockets and the hub query in worker threads; each call's pooled connection goes back afterwards.
+
+    Channels' test communicator mutes channels' own clean-up while it drives a consumer: with that, one
+    connection stayed checked out per call, and the suite's socket tests ran the pool dry."""
+    from unittest import mock
+
+    from django.db import connections
+
+    from facilitation.fanout.threads import database_sync_to_async
+    from workshops.models import Workshop
+
+    if connections["default"].vendor == "sqlite":
+        pytest.skip("SQLite runs this work in the one shared thread; no pool")
+    used = []
+
+    def query() -> int:
+        Workshop.objects.exists()
+        used.append(connections["default"])
+        return threading.get_ident()
+
+    with mock.patch("channels.db.close_old_connections", lambda **kwargs: None):
+        worker = await database_sync_to_async(query)()
+    assert worker != threading.get_ident() and used[0].connection is None

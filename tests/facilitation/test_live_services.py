@@ -288,12 +288,34 @@ def test_presence_counts_participants_with_an_open_page(live_workshop, aino, cur
     services.presence_touch(key="c", viewer=viewer_of(live_workshop, participant=other))
     Presence.objects.filter(key="c").update(seen_at=timezone.now() - timedelta(minutes=5))
     assert services.connected_count(live_workshop.pk) == 1
-    services.presence_leave(key="a")
-    services.presence_leave(key="b")
+    services.presence_depart(["a", "b"])
     assert services.connected_count(live_workshop.pk) == 0
     _write(viewer, current)
     _write(viewer, current)
     assert services.writers_count(current.pk) == 1
+
+
+def test_batched_arrivals_leave_out_sockets_whose_people_are_gone(live_workshop, aino, facilitator):
+    """Written up to a second after the connect: a participant erased meanwhile (or a workshop or user
+    deleted) is left out, and everyone else's row is still written."""
+    gone = ParticipantFactory(workshop=live_workshop)
+    gone_id = gone.pk
+    gone.delete()
+    services.presence_arrive(
+        {
+            "ws.aino": (live_workshop.pk, aino.pk, None),
+            "ws.staff": (live_workshop.pk, None, facilitator.pk),
+            "ws.gone": (live_workshop.pk, gone_id, None),
+            "ws.no-workshop": (live_workshop.pk + 1000, aino.pk, None),
+            "ws.no-user": (live_workshop.pk, None, facilitator.pk + 1000),
+        }
+    )
+    assert set(Presence.objects.values_list("key", flat=True)) == {"ws.aino", "ws.staff"}
+    aino.refresh_from_db()
+    assert aino.last_seen_at is not None
+    services.presence_arrive({"ws.aino": (live_workshop.pk, aino.pk, None)})  # again: refreshed, not doubled
+    services.presence_depart(["ws.aino", "ws.never-written"])
+    assert list(Presence.objects.values_list("key", flat=True)) == ["ws.staff"]
 
 
 def test_join_code_is_made_once_renewed_on_request_and_normalised(live_workshop):

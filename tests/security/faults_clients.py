@@ -1,7 +1,9 @@
 """Simulated participants for the fault tests: each one behaves as ``static/js/live.js`` does.
 
 A participant keeps a WebSocket open (reconnecting with live.js's back-off), catches up over the
-events endpoint after every (re)connect from the last event id it is sure of (live.js's watermark),
+events endpoint after every (re)connect from the last event id it is sure of (live.js's watermark;
+live.js asks on the new socket first and uses the endpoint when the socket gives no answer: the
+endpoint is the path these faults put to the test),
 polls every 4 s while it has no socket, after three failed connects, or while the server says its
 live feed is paused, and posts a comment every few seconds with a client-made id, retrying the same
 id until the server answers (the page's outbox). Everything runs in one background thread with its
