@@ -10,13 +10,32 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.limits import HttpConcurrencyLimit  # noqa: E402
 from config.websocket import SameSiteOriginValidator  # noqa: E402
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
+
+
+def _warm_up() -> None:
+    """Pay at start what the first request in each language would: the URL resolver's reverse table (per
+    language), the translation catalogue, the locale's formats and the live panel's templates. The first
+    phase change of a process renders the pushed panel in every language, and waited for all of these."""
+    from django.template.loader import get_template
+    from django.urls import reverse
+    from django.utils import formats, translation
+
+    for template in ("facilitation/partials/panel.html", "facilitation/partials/comment.html"):
+        get_template(template)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            reverse("home")
+            formats.get_format("DATETIME_FORMAT")
+
+
+_warm_up()
 
 # The cyclic garbage collector, tuned for a server holding 1,000 sockets (docs/performance.md). With the
 # defaults a fan-out to 1,000 sockets ran young collections in the middle of its writes, promoted the
@@ -31,6 +50,9 @@ gc.set_threshold(50_000, 20, 20)
 application = ProtocolTypeRouter(
     {
         "http": HttpConcurrencyLimit(django_asgi_app, settings.KEHITTAMO_HTTP_CONCURRENCY),
-        "websocket": SameSiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Sessions only: the consumer finds the user from the session in its own worker thread, together
+        # with the participant. Channels' AuthMiddlewareStack looks the user up in asgiref's one shared
+        # thread for thread-sensitive work, where a thousand reconnecting pages queued behind each other.
+        "websocket": SameSiteOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -190,11 +190,13 @@ def phase_panels(live: LiveState) -> dict | None:
     anyone = LiveViewer(
         workshop=live.workshop, participant=None, user=None, is_facilitator=False, is_contact_person=False
     )
+    # Read once, rendered in each language: the page's data holds no translated text (a thread's title is
+    # translated when the template reads it).
+    page = selectors.live_page(anyone, shared=True)
+    context = {"workshop": live.workshop, "page": page, "viewer": anyone, "csrf_token": csrf_slot()}
     panels = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            page = selectors.live_page(anyone, shared=True)  # thread titles are in the language, too
-            context = {"workshop": live.workshop, "page": page, "viewer": anyone, "csrf_token": csrf_slot()}
             panels[code] = {"panel": render_to_string("facilitation/partials/panel.html", context)}
     return panels
 

@@ -129,6 +129,25 @@ def test_task_runs_on_a_real_celery_worker_through_redis(celery_eager):
     assert worker.returncode in (0, -15), output
 
 
+def test_the_server_starts_with_every_language_ready_for_the_pushed_panels():
+    """The first phase change renders the panel in every language; each language's reverse table and date
+    formats are ready from the start instead of being built in that request."""
+    import sys
+
+    from django.urls import clear_url_caches, get_resolver
+    from django.utils.formats import reset_format_cache
+
+    from config import asgi
+
+    clear_url_caches()
+    reset_format_cache()
+    for code, _name in settings.LANGUAGES:
+        sys.modules.pop(f"django.conf.locale.{code}.formats", None)
+    asgi._warm_up()
+    assert set(get_resolver()._reverse_dict) >= {code for code, _name in settings.LANGUAGES}
+    assert all(f"django.conf.locale.{code}.formats" in sys.modules for code, _name in settings.LANGUAGES)
+
+
 def test_the_server_tunes_the_garbage_collector_for_many_sockets():
     """Full collections every ~20 s stopped a 1,000-socket server for 300-500 ms (docs/performance.md)."""
     import gc

@@ -300,3 +300,25 @@ def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, 
         services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
     for pushed in Event.objects.filter(workshop=live_workshop, kind="phase").order_by("-id")[:2]:
         assert "i18n" not in pushed.payload
+
+
+def test_the_pushed_panels_are_read_once_and_each_titled_in_its_language(live_workshop, settings):
+    """The phase push's panels come from one read of the page, rendered in each language: three languages
+    take as many queries as one, and the threads' titles are in the panel's language."""
+    from facilitation import realtime
+    from facilitation.models import LiveState
+
+    live = LiveState.objects.select_related("current_phase").get(pk=live_workshop.pk)
+    assert live.current_phase.kind == Phase.Kind.PRESENTATION and not live.current_phase.prompts.exists()
+    realtime.phase_panels(live)  # reads the workshop once, kept on ``live``
+    languages = settings.LANGUAGES
+    settings.LANGUAGES = [("fi", "suomi")]
+    with CaptureQueriesContext(connection) as one_language:
+        realtime.phase_panels(live)
+    settings.LANGUAGES = languages
+    with CaptureQueriesContext(connection) as every_language:
+        panels = realtime.phase_panels(live)
+    assert len(languages) == 3 and len(every_language) == len(one_language)
+    assert "Havaintoja ja kysymyksiä tapausesimerkistä" in panels["fi"]["panel"]
+    assert "Iakttagelser och frågor om fallexemplet" in panels["sv"]["panel"]
+    assert "Observations and questions on the case" in panels["en"]["panel"]
