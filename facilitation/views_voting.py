@@ -7,10 +7,12 @@ redirect back to the page, which shows the waiting pair.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,10 +34,11 @@ from facilitation.views import _int_or_none, throttled, wants_json
 def _back(request, viewer: LiveViewer):
     """Back to the page the form was on (the live page or the facilitator's controls)."""
     referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(
+    if url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(referer)
+    ) and urlsplit(referer).path.startswith("/"):
+        # Not redirect(): it would take a referer without a slash ("S") for a view's name to reverse.
+        return HttpResponseRedirect(referer)
     return redirect(reverse("facilitation:live", args=[viewer.workshop.pk]))
 
 

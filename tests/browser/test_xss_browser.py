@@ -206,7 +206,9 @@ def push_live(browser: Browser, h: Hostile, vectors: list[str]) -> None:
     in_thread(post_all)
     for page in (watcher, staff):
         wanted = shown[id(page)] + len(vectors) + 1  # the comments and the reply
-        page.wait_for_function(f"document.querySelectorAll('.comment-text').length >= {wanted}", timeout=15_000)
+        page.wait_for_function(
+            "wanted => document.querySelectorAll('.comment-text').length >= wanted", arg=wanted, timeout=15_000
+        )
         expect(page.locator("[data-broadcast-text]")).to_have_count(1, timeout=15_000)
     assert Comment.objects.filter(phase=phase).count() == before + len(vectors) + 1
     browser.check(watcher, "participant's page after live pushes")
@@ -239,7 +241,9 @@ def push_ideas(browser: Browser, h: Hostile, vectors: list[str]) -> None:
     in_thread(post_all)
     for page in (watcher, staff):
         wanted = shown[id(page)] + len(vectors)
-        page.wait_for_function(f"document.querySelectorAll('.idea-text').length >= {wanted}", timeout=15_000)
+        page.wait_for_function(
+            "wanted => document.querySelectorAll('.idea-text').length >= wanted", arg=wanted, timeout=15_000
+        )
     browser.check(watcher, "participant's ideas after live pushes")
     browser.check(staff, "facilitator's ideas after live pushes")
 

@@ -155,6 +155,29 @@ def test_without_javascript_the_forms_redirect_back_to_the_page(voting):
     assert Duel.objects.get(pk=duel.pk).choice == "left"
 
 
+@pytest.mark.parametrize(
+    ("referer", "back_to_it"),
+    [
+        ("S", False),
+        (" ò<x", False),
+        ("javascript:alert(1)", False),
+        ("https://evil.example/w/", False),
+        ("/w/1/", True),
+    ],
+)
+def test_without_javascript_a_refused_vote_goes_back_only_to_a_page_of_this_site(voting, referer, back_to_it):
+    """The way back was ``redirect(referer)``, which took a referer without a slash for a view's name and
+    answered 500 with NoReverseMatch (found by tests/security/test_fuzz.py). Anything but a path or URL of
+    this site goes to the live page."""
+    workshop, phase, _ideas = voting
+    _person, client = make_guest(workshop)
+    response = client.post(_url("vote_duel", workshop, phase), {"duel": "0", "choice": "x"}, HTTP_REFERER=referer)
+    assert response.status_code == 302
+    live = reverse("facilitation:live", args=[workshop.pk])
+    assert response["Location"] == ("/w/1/" if back_to_it else live)
+    assert client.get(live).status_code == 200
+
+
 @pytest.mark.parametrize("count", [5, 300])
 def test_a_vote_costs_the_same_few_queries_however_many_ideas(
     live_workshop, django_capture_on_commit_callbacks, django_assert_max_num_queries, count
