@@ -6,13 +6,14 @@ import asyncio
 import logging
 import uuid
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from config.db_threads import database_sync_to_async
 
 logger = logging.getLogger(__name__)
 CHECK_TIMEOUT = 3.0
@@ -48,7 +49,9 @@ def _check_broker() -> dict[str, object]:
 
 async def _run(name: str, check) -> tuple[str, dict[str, object]]:
     try:
-        coroutine = check() if asyncio.iscoroutinefunction(check) else sync_to_async(check, thread_sensitive=False)()
+        # A sync check runs in a worker thread that no request cycle cleans up after: the helper gives
+        # the thread's pooled connection back (without it each check kept one, and the pool ran dry).
+        coroutine = check() if asyncio.iscoroutinefunction(check) else database_sync_to_async(check)()
         return name, await asyncio.wait_for(coroutine, CHECK_TIMEOUT + 1)
     except Exception as exc:  # a health check reports every failure, whatever its kind
         logger.warning("health check failed", extra={"fields": {"check": name, "error": type(exc).__name__}})

@@ -18,8 +18,8 @@ import uuid
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.db_threads import database_sync_to_async
 from facilitation import fanout, realtime, selectors, services
-from facilitation.fanout.threads import database_sync_to_async
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ frame once and writes it straight to its local sockets.
 Group names come from ``realtime`` (the only place that names them); the hub only matches strings.
 
 Modules: ``wire`` (channel names, frames, the Redis client), ``publisher`` (publish and retry),
-``members`` (one socket, written without waiting), ``hubs`` (the per-loop hub and its subscription),
-``threads`` (the sockets' and the hub's database work in worker threads).
+``members`` (one socket, written without waiting), ``hubs`` (the per-loop hub and its subscription).
+The sockets' and the hub's database work runs through ``config.db_threads``.
 """
 
 from facilitation.fanout.hubs import Hub, debounce, hub

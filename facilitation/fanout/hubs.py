@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from django.conf import settings
 from django.utils import timezone
 
+from config.db_threads import database_sync_to_async
 from facilitation.fanout.members import Member, Subscriber, background
-from facilitation.fanout.threads import database_sync_to_async
 from facilitation.fanout.wire import PAUSED, RESYNC, channel_for, control_frame, encode_frame
 
 logger = logging.getLogger(__name__)

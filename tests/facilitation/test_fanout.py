@@ -521,7 +521,7 @@ async def test_database_work_of_the_sockets_gives_its_connection_back_even_under
 
     from django.db import connections
 
-    from facilitation.fanout.threads import database_sync_to_async
+    from config.db_threads import database_sync_to_async
     from workshops.models import Workshop
 
     if connections["default"].vendor == "sqlite":

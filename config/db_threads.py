@@ -1,4 +1,4 @@
-"""Sync database work of the live sockets and the hub, run from the server's event loop.
+"""Sync database work run from the server's event loop: the live sockets', the hub's and the health check's.
 
 On PostgreSQL it runs in the loop's worker threads, side by side: the default (thread-sensitive)
 queues every socket's connect, heartbeat and leave behind one shared thread, and while the request
