@@ -105,7 +105,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         # Join (held) before accepting: a push between the accept and the page's catch-up is not lost.
         self.hub = fanout.hub()
-        groups = realtime.groups_for(self.viewer) + realtime.room_groups(workshop_id, room_ids)
+        groups = self._groups(room_ids)
         await self.hub.join(self, groups, workshop_id=workshop_id, language=self.viewer.language, hold=True)
         await self.accept()
         self.hub.release(self)
@@ -167,14 +167,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.hub is None:
             return
         if name == "resubscribe":
-            self.hub.update(self, await self._groups())
+            room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)
+            self.hub.update(self, self._groups(room_ids))
         elif name == "recheck":
             workshop_id = self.viewer.workshop.pk
             if await database_sync_to_async(live_viewer_for_scope)(self.scope, workshop_id) is None:
                 await self.close(code=REFUSED)
 
-    async def _groups(self) -> list[str]:
-        room_ids = await database_sync_to_async(selectors.viewer_room_ids)(self.viewer)
+    def _groups(self, room_ids) -> list[str]:
+        """The groups this viewer hears: their audiences' and those of the rooms they are in."""
         return realtime.groups_for(self.viewer) + realtime.room_groups(self.viewer.workshop.pk, room_ids)
 
 
