@@ -6,15 +6,17 @@ Run from the project root: ``.venv/bin/python -m bench.voting`` (1,000 voters, 4
 database ``kehittamo_benchd_vote`` and uses Redis database 15, and removes both at the end.
 
 What runs, all on this machine:
-- one ASGI server process (Daphne or uvicorn, ``--server``) serving ``config.asgi`` (HTTP and
+- one ASGI server process (``--web N``: N, the voters split between their ports; Daphne or uvicorn,
+  ``--server``) serving ``config.asgi`` (HTTP and
   WebSockets, Redis channel layer) and one Celery worker (the batched "ranking" pushes are Celery
   tasks), from ``bench.stack.Servers``;
 - a seeded live workshop: an idea collection with ``--ideas`` ideas and a pairwise prioritisation
   phase as the current phase, N guest participants with sessions made as the join view makes them;
 - the load generator, in separate processes (so it is not the bottleneck): per participant one
   WebSocket to the live consumer (session cookie, same Origin as the page) and votes like a person:
-  fetch a pair, think 2–4 s, post the vote (with ``has_form=1``, as static/js/voting.js does), which
-  answers with the next pair;
+  fetch a pair, think 2–4 s, send the vote on the page's socket as static/js/voting.js does (posting
+  it with ``has_form=1`` when the socket gives no answer in 10 s), which answers with the next pair;
+  ``--http`` posts every vote instead, as a page without a socket does;
 - the big screen: a facilitator's WebSocket that records when each "ranking" push arrives, and the
   baseline: the facilitator's broadcast message (control action) every 2 s, timed from its POST to
   its arrival at the same socket, under the same load.
@@ -200,7 +202,7 @@ def screen_latencies(votes: list[tuple], pushes: list[tuple[float, int]]) -> tup
     pushes = sorted(pushes)
     arrivals = [arrived for arrived, _count in pushes]
     from_send, from_answer, unseen = [], [], 0
-    for index, (sent, answered, _status, _is_vote) in enumerate(accepted, start=1):
+    for index, (sent, answered, *_rest) in enumerate(accepted, start=1):
         position = bisect.bisect_right(arrivals, answered)
         found = next((arrived for arrived, count in pushes[position:] if count >= index), None)
         if found is None:
@@ -222,7 +224,7 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
     if load > 0.5 * (os.cpu_count() or 1):
         print(f"note: the machine is already busy (load average {load:.1f}): figures will be worse", flush=True)
     seeded = seed(participants, args.ideas, f"{participants}")
-    end = endpoints(servers.base, seeded)  # one server process: every voter on its port
+    ends = [endpoints(base, seeded) for base in servers.bases]  # each load process on one server's port
     connections.close_all()
     rng = random.Random(args.seed)
     strengths = {str(idea): rng.gauss(0, 1.5) for idea in range(1, 10_000)}  # by idea id; unknown ids are even
@@ -232,12 +234,23 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
     stop_at = start_at + ramp + args.seconds
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    processes = [context.Process(target=observer, args=(seeded.facilitator, end, start_at, stop_at, queue))]
+    processes = [context.Process(target=observer, args=(seeded.facilitator, ends[0], start_at, stop_at, queue))]
     shares = [seeded.participants[index :: args.processes] for index in range(args.processes)]
     for index, share in enumerate(shares):
         processes.append(
             context.Process(
-                target=load_worker, args=(share, end, start_at, ramp, stop_at, args.seed + index, strengths, queue)
+                target=load_worker,
+                args=(
+                    share,
+                    ends[index % len(ends)],
+                    start_at,
+                    ramp,
+                    stop_at,
+                    args.seed + index,
+                    strengths,
+                    not args.http,
+                    queue,
+                ),
             )
         )
     cpu_before = _cpu_seconds(servers)
@@ -264,7 +277,7 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
     statuses = [vote[2] for vote in votes] + observed["broadcast_errors"]
     non_2xx = [status for status in statuses if not 200 <= status < 300]  # 0: no answer at all
     server_errors = [status for status in statuses if status >= 500]
-    http = [answered - sent for sent, answered, _status, _is_vote in accepted]
+    http = [answered - sent for sent, answered, *_rest in accepted]
     voting_time = (max(v[1] for v in accepted) - min(v[0] for v in accepted)) if accepted else 0.0
     from_send, from_answer, unseen = screen_latencies(votes, observed["pushes"])
     stored = Duel.objects.filter(phase_id=seeded.phase_id, answered_at__isnull=False).count()
@@ -273,6 +286,7 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
         "participants": participants,
         "server": servers.kind,
         "server_processes": len(servers.ports),
+        "votes_sent_over": "http" if args.http else "socket",
         "load_average_before": round(load, 2),
         "seconds": args.seconds,
         "ramp_seconds": round(ramp, 1),
@@ -285,6 +299,7 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
         "socket_failure_kinds": {kind: socket_failures.count(kind) for kind in sorted(set(socket_failures))},
         "never_connected": sum(result["never_connected"] for result in results if "votes" in result),
         "votes_accepted": len(accepted),
+        "votes_over_socket": sum(1 for vote in accepted if vote[4]),
         "votes_stored": stored,
         "votes_per_second": round(len(accepted) / voting_time, 1) if voting_time else 0.0,
         "votes_per_second_wanted": round(participants / (sum(THINK_SECONDS) / 2), 1),
@@ -339,14 +354,15 @@ def report(results: list[dict], budget: float) -> str:
         ("socket opening failures (retried)", "socket_failures"),
         ("never connected", "never_connected"),
         ("votes accepted", "votes_accepted"),
+        ("of them over the socket", "votes_over_socket"),
         ("votes stored (database)", "votes_stored"),
         ("votes/s wanted (N / 3 s)", "votes_per_second_wanted"),
         ("votes/s accepted", "votes_per_second"),
         ("server CPU s (all requests)", "server_cpu_seconds"),
         ("server CPU ms per accepted vote", "server_cpu_ms_per_vote"),
         ("Celery worker CPU s", "worker_cpu_seconds"),
-        ("vote HTTP p50", "vote_http_p50_ms"),
-        ("vote HTTP p95", "vote_http_p95_ms"),
+        ("vote p50 (sent -> next pair)", "vote_http_p50_ms"),
+        ("vote p95 (sent -> next pair)", "vote_http_p95_ms"),
         ("non-2xx responses", "non_2xx"),
         ("5xx responses", "server_errors_5xx"),
         ("ranking pushes received", "ranking_pushes"),
@@ -399,9 +415,12 @@ def scenario(
     budget: float = 1.5,
     seed_value: int = 1,
     pool_size: int | None = None,
+    web: int = 1,
+    http: bool = False,
 ) -> dict:
-    """Own database and Redis database, one server process and a Celery worker; one round per size."""
+    """Own database and Redis database, ``web`` server processes and a Celery worker; one round per size."""
     args = argparse.Namespace(
+        http=http,
         seconds=seconds,
         ideas=ideas,
         ramp=ramp,
@@ -414,8 +433,9 @@ def scenario(
         env = server_env(stack.database_url, stack.redis_url, pool_size=pool_size)
         RESULTS.mkdir(parents=True, exist_ok=True)
         log = RESULTS / f"voting-{server}-servers.log"
-        with Servers(env, log, kind=server, processes=1, celery=True) as servers:
-            print(f"S7: {server} on {servers.base}, Celery worker up; {args.processes} load processes.", flush=True)
+        with Servers(env, log, kind=server, processes=web, celery=True) as servers:
+            where = ", ".join(servers.bases)
+            print(f"S7: {server} on {where}, Celery worker up; {args.processes} load processes.", flush=True)
             print(f"S7: their output: {log.relative_to(ROOT)}", flush=True)
             for size in participants:
                 result = run_scenario(servers, size, args)
@@ -427,6 +447,8 @@ def scenario(
         "scenario": "S7",
         "rows": [_row(result) for result in results],
         "server": server,
+        "web_processes": web,
+        "votes_sent_over": "http" if http else "socket",
         "budget_seconds": budget,
         "pool_size": pool_size,
         "rounds": results,
@@ -462,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=1.5, help="allowed seconds over the baseline's p95")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=None, help="database connections per server process")
+    parser.add_argument("--web", type=int, default=1, help="ASGI server processes (the voters split between them)")
+    parser.add_argument("--http", action="store_true", help="post every vote (a page without its socket)")
     parser.add_argument("--json-out", default=None, help="also write the result here (for the suite's runner)")
     args = parser.parse_args(argv)
     participants = args.participants or (QUICK["participants"] if args.quick else PARTICIPANTS)
@@ -476,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         budget=args.budget,
         seed_value=args.seed,
         pool_size=args.pool_size,
+        web=args.web,
+        http=args.http,
     )
     result["machine"] = machine()
     print(report(result["rounds"], args.budget))

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 
 THINK_SECONDS = (2.0, 4.0)
+VOTE_SOCKET_SECONDS = 10.0  # as voting.js: a vote the socket has not answered by then is posted over HTTP
+SOCKET_STATUSES = (200, 400, 404, 429)  # answers voting.js takes from the socket; others go over HTTP
 BROADCAST_EVERY = 2.0
 HEARTBEAT_SECONDS = 25  # as live.js
 DRAIN_SECONDS = 4.0  # after the last vote: the last batched push still arrives
@@ -52,18 +54,48 @@ class Person:
     """One participant's browser: its socket, its votes and what went wrong."""
 
     cookies: dict
-    votes: list = field(default_factory=list)  # (sent, answered, status, is a vote)
+    votes: list = field(default_factory=list)  # (sent, answered, status, is a vote, over the socket)
     socket_failures: list = field(default_factory=list)  # why each attempt to open failed
     socket_opened: bool = False
+    ws: object = None  # the open socket, while it is open
+    asked: dict = field(default_factory=dict)  # ask number -> future of the socket's answer
+    asks: int = 0
 
 
-async def _drain(ws) -> None:
-    """Read (and drop) the pushes, as the page's socket would; a closed socket ends it."""
+async def _drain(person: Person, ws) -> None:
+    """Read the pushes and drop them, as the page's socket would, but hand answers to their questions;
+    a closed socket ends it."""
     try:
-        async for _message in ws:
-            pass
+        async for message in ws:
+            if '"kind": "vote"' in message[:20]:
+                answer = json.loads(message)
+                future = person.asked.pop(answer.get("ask"), None)
+                if future is not None and not future.done():
+                    future.set_result(answer)
     except Exception:
         return
+
+
+async def _vote_over_socket(person: Person, end: Endpoints, pair: dict, choice: str) -> dict | None:
+    """As voting.js: the vote on the open socket; None when the form must post it instead."""
+    ws = person.ws
+    if ws is None:
+        return None
+    person.asks += 1
+    ask = person.asks
+    future = asyncio.get_running_loop().create_future()
+    person.asked[ask] = future
+    try:
+        question = {"type": "vote", "ask": ask, "phase": end.phase_id, "duel": pair["id"], "choice": choice}
+        await ws.send(json.dumps(question))
+        answer = await asyncio.wait_for(future, VOTE_SOCKET_SECONDS)
+    except Exception:  # closed, or no answer in time
+        return None
+    finally:
+        person.asked.pop(ask, None)
+    if answer.get("status") not in SOCKET_STATUSES or (answer.get("status") == 200 and not answer.get("duel")):
+        return None
+    return answer
 
 
 async def _heartbeat(ws) -> None:
@@ -115,9 +147,11 @@ async def _socket(person: Person, end: Endpoints, stop_at: float, seed: int) -> 
             await asyncio.sleep(min(delay, max(0.0, stop_at - time.monotonic())))
             continue
         person.socket_opened = True
+        person.ws = ws
         heartbeat = asyncio.create_task(_heartbeat(ws))
-        drain = asyncio.create_task(_drain(ws))
+        drain = asyncio.create_task(_drain(person, ws))
         await asyncio.wait([drain], timeout=max(0.0, stop_at - time.monotonic()))
+        person.ws = None
         heartbeat.cancel()
         if not drain.done():
             drain.cancel()
@@ -127,7 +161,9 @@ async def _socket(person: Person, end: Endpoints, stop_at: float, seed: int) -> 
         attempt = 0  # closed by the server: open again, as the page does
 
 
-async def _person(person: Person, end: Endpoints, start_at: float, stop_at: float, strengths, seed: int):
+async def _person(
+    person: Person, end: Endpoints, start_at: float, stop_at: float, strengths, seed: int, over_socket: bool
+):
     import httpx
 
     rng = random.Random(seed)
@@ -142,7 +178,7 @@ async def _person(person: Person, end: Endpoints, start_at: float, stop_at: floa
             if pair is None:  # the page asks for a pair when it opens (later ones come with each answer)
                 sent = time.monotonic()
                 status, body = await _post(client, end.pair, headers=csrf)
-                person.votes.append((sent, time.monotonic(), status, False))
+                person.votes.append((sent, time.monotonic(), status, False, False))
                 if status != 200 or body is None:
                     await asyncio.sleep(rng.uniform(*THINK_SECONDS))
                     continue
@@ -154,31 +190,41 @@ async def _person(person: Person, end: Endpoints, start_at: float, stop_at: floa
                 break
             sent = time.monotonic()
             choice = _choose(pair, strengths, rng)
-            status, body = await _post(
-                client, end.vote, data={"duel": pair["id"], "choice": choice, "has_form": "1"}, headers=csrf
-            )
-            person.votes.append((sent, time.monotonic(), status, True))
+            body = await _vote_over_socket(person, end, pair, choice) if over_socket else None
+            if body is not None:
+                status, socket = body["status"], True
+            else:
+                socket = False
+                status, body = await _post(
+                    client, end.vote, data={"duel": pair["id"], "choice": choice, "has_form": "1"}, headers=csrf
+                )
+            person.votes.append((sent, time.monotonic(), status, True, socket))
             pair = body.get("duel") if status == 200 and body else None
     await socket_task
 
 
-async def _load(cookies: list[dict], end: Endpoints, start_at: float, ramp: float, stop_at: float, seed: int):
+async def _load(
+    cookies: list[dict], end: Endpoints, start_at: float, ramp: float, stop_at: float, seed: int, over_socket: bool
+):
     strengths = json.loads(os.environ.get("BENCH_STRENGTHS", "{}"))
     people = [Person(cookies=item) for item in cookies]
     rng = random.Random(seed)
     await asyncio.gather(
         *(
-            _person(person, end, start_at + rng.uniform(0, ramp), stop_at, strengths, seed * 100_003 + index)
+            _person(
+                person, end, start_at + rng.uniform(0, ramp), stop_at, strengths, seed * 100_003 + index, over_socket
+            )
             for index, person in enumerate(people)
         )
     )
     return people
 
 
-def load_worker(cookies, end, start_at, ramp, stop_at, seed, strengths, queue) -> None:
-    """One load-generating process: its share of the participants, each an asyncio task."""
+def load_worker(cookies, end, start_at, ramp, stop_at, seed, strengths, over_socket, queue) -> None:
+    """One load-generating process: its share of the participants, each an asyncio task. ``over_socket``:
+    votes go over the page's socket as voting.js sends them (else every vote is an HTTP POST)."""
     os.environ["BENCH_STRENGTHS"] = json.dumps(strengths)
-    people = asyncio.run(_load(cookies, end, start_at, ramp, stop_at, seed))
+    people = asyncio.run(_load(cookies, end, start_at, ramp, stop_at, seed, over_socket))
     queue.put(
         {
             "votes": [vote for person in people for vote in person.votes],

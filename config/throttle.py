@@ -49,7 +49,8 @@ def _limits(action: str) -> dict[str, tuple[int, int]]:
 def over_limit(
     action: str,
     *,
-    request,
+    request=None,
+    address: str | None = None,
     workshop_id: int | None = None,
     person: str | None = None,
     room_id: int | None = None,
@@ -60,10 +61,13 @@ def over_limit(
     Checked per person (a guest or an account), then per room (for an action in one), then per client
     address, then per workshop, in the order of the action's settings; a refusal
     stops counting there, so one flooding guest does not use up the address's or the workshop's share.
-    Only the given ``scopes`` are counted. Returns the window's length in seconds (for ``Retry-After``)
+    Only the given ``scopes`` are counted. The client address is ``address`` when given (a WebSocket's
+    scope has no request), else the request's. Returns the window's length in seconds (for ``Retry-After``)
     when over a limit, else None.
     """
-    subjects = {"guest": person, "room": room_id, "address": client_address(request), "workshop": workshop_id}
+    if address is None:
+        address = client_address(request)
+    subjects = {"guest": person, "room": room_id, "address": address, "workshop": workshop_id}
     for scope, (limit, window) in _limits(action).items():
         subject = subjects.get(scope)
         if scope not in scopes or subject is None or subject == "":

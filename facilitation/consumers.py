@@ -1,6 +1,10 @@
 """The live workshop's WebSocket: checks who connects, joins their groups; the hub forwards pushes.
 
-It never writes comments: those arrive over HTTP POST. Presence (who has the
+It never writes comments: those arrive over HTTP POST. A pairwise vote may come over
+it (``vote``): at a large event every voter answers a pair every few seconds, and
+here the voter is known already, so a vote costs its service's queries and no HTTP
+request, middleware or session load; the page falls back to the HTTP form's POST
+whenever the socket gives no answer. Presence (who has the
 page open) is recorded on connect and on disconnect, and refreshed by heartbeats;
 all three are gathered and written together, at most once a second per process:
 1,000 pages beating every 25 s are two UPDATEs a second, not forty row writes, and
@@ -17,10 +21,14 @@ import threading
 import uuid
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from config import throttle
 from config.db_threads import database_sync_to_async
 from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
+from facilitation.selectors_voting import turn_payload
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +86,37 @@ def _write_presence() -> None:
         services.stats_changed(workshop_id=workshop_id)
 
 
+def _vote(viewer: LiveViewer, address: str, phase_id: int, duel_id: int, choice: str) -> dict:
+    """A pair answered over the socket: the answer ``vote_duel`` gives over HTTP, as a dict with its status.
+
+    Counted against the same rate limits (the socket's client address for the address's share), in the
+    viewer's language. A phase that is not this workshop's is a 404, as over HTTP.
+    """
+    with translation.override(viewer.language):
+        retry_after = throttle.over_limit(
+            "vote", address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
+        )
+        if retry_after is not None:
+            return {"status": 429, "error": throttle.message(), "retry_after": retry_after}
+        try:
+            turn = services.duel_answer(viewer=viewer, phase_id=phase_id, duel_id=duel_id, choice=choice)
+        except services.LiveError as error:
+            if selectors.phase_of_workshop(viewer, phase_id) is None:
+                return {"status": 404, "error": _("There is no voting in this part of the workshop.")}
+            return {"status": 400, "error": str(error)}
+        return {"status": 200, **turn_payload(turn)}
+
+
 def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
     """Who connects (session, user, participant) and the rooms they are in: one trip to a worker thread."""
     viewer = live_viewer_for_scope(scope, workshop_id)
     return viewer, (selectors.viewer_room_ids(viewer) if viewer is not None else set())
+
+
+def _ask(content: dict) -> int | None:
+    """The number a page gave its question, which the answer repeats (None when it gave none or nonsense)."""
+    ask = content.get("ask")
+    return ask if type(ask) is int and 0 <= ask < 2**53 else None
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -129,16 +164,38 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs) -> None:
         """The page's heartbeat keeps this connection counted as present; ``catchup`` asks for what the
-        page missed while it was away."""
+        page missed while it was away; ``vote`` answers a pair. A question may carry a number ``ask``,
+        which its answer repeats."""
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
             participant = self.viewer.participant
             _heard(self.key, participant.pk if participant is not None else None)
             await self._send_quietly({"kind": "pong"})
         elif kind == "catchup":
-            await self._catch_up(content.get("after"))
+            await self._catch_up(content.get("after"), _ask(content))
+        elif kind == "vote":
+            await self._vote(content)
 
-    async def _catch_up(self, after) -> None:
+    async def _vote(self, content: dict) -> None:
+        """Answer a pair, as ``vote_duel`` does over HTTP; the answer (``kind: vote``, its ``status``
+        and the same JSON) repeats the question's ``ask``, without which nothing is done. A socket's
+        frames are handled one after another, so a second vote waits for the first's answer."""
+        ask = _ask(content)
+        if ask is None:
+            return
+        phase_id, duel_id, choice = content.get("phase"), content.get("duel"), content.get("choice")
+        if type(phase_id) is not int or type(duel_id) is not int or not isinstance(choice, str):
+            await self._send_quietly({"kind": "vote", "ask": ask, "status": 400})
+            return
+        client = self.scope.get("client") or ("",)
+        try:
+            answer = await database_sync_to_async(_vote)(self.viewer, client[0], phase_id, duel_id, choice)
+        except Exception:  # the database away a moment: the page posts the vote over HTTP instead
+            logger.exception("vote over the socket failed")
+            answer = {"status": 500}
+        await self._send_quietly({"kind": "vote", "ask": ask, **answer})
+
+    async def _catch_up(self, after, ask: int | None = None) -> None:
         """One page of the events after ``after``, as the events endpoint gives it, answered on this socket.
 
         A thousand pages reconnecting at once each ask once: over HTTP every one would go through the
@@ -152,6 +209,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             body = await database_sync_to_async(selectors.catch_up)(self.viewer, after)
         finally:
             self.catching_up = False
+        if ask is not None:
+            body["ask"] = ask
         await self._send_quietly({"kind": "catchup", **body})
 
     async def _send_quietly(self, content: dict) -> None:

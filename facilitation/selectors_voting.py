@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from facilitation import ranking as stats
 from facilitation.models import Ballot, Duel, Idea, LiveState, Phase
@@ -339,6 +341,41 @@ def ranking_payload(ranking: Ranking, top: int = RESULTS_TOP) -> dict:
             for item in ranking.ranked[:top]
         ],
     }
+
+
+def duel_message(turn) -> str:
+    """Why a ``services.voting.DuelTurn`` holds no pair, for the voter; empty while it holds one."""
+    if turn.done == "all":
+        return _("You have compared every pair there is. Thank you!")
+    if turn.done == "few":
+        return _("There are not enough ideas to compare yet.")
+    return ""
+
+
+def turn_payload(turn) -> dict:
+    """A ``DuelTurn`` as JSON for the page's script, in the active language: the next pair's ids and
+    texts for its buttons, how many pairs the voter has compared, and what was answered. The same for
+    the HTTP answer and the socket's."""
+    body = {
+        "compared": turn.compared,
+        "compared_text": ngettext(
+            "You have compared %(count)s pair.", "You have compared %(count)s pairs.", turn.compared
+        )
+        % {"count": turn.compared},
+        "done": turn.done,
+        "message": duel_message(turn),
+        "counted": turn.counted,
+        "duel": None,
+    }
+    if turn.answered is not None:
+        body["answered"] = turn.answered.pk
+    if turn.duel is not None:
+        body["duel"] = {
+            "id": turn.duel.pk,
+            "left": {"id": turn.duel.left.pk, "text": turn.duel.left.text},
+            "right": {"id": turn.duel.right.pk, "text": turn.duel.right.text},
+        }
+    return body
 
 
 # --- the voting panel -----------------------------------------------------------------

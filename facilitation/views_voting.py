@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from facilitation import selectors, services
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
-from facilitation.selectors_voting import VotingView, ranking_for, ranking_payload
+from facilitation.selectors_voting import VotingView, duel_message, ranking_for, ranking_payload, turn_payload
 from facilitation.services import LiveError
 from facilitation.services.voting import DuelTurn
 from facilitation.tasks import RANKING_CACHE_SECONDS, ranking_cache_key
@@ -56,35 +56,9 @@ def _phase_or_404(viewer: LiveViewer, phase_id: int):
     return phase
 
 
-def _duel_messages(turn: DuelTurn) -> str:
-    if turn.done == "all":
-        return _("You have compared every pair there is. Thank you!")
-    if turn.done == "few":
-        return _("There are not enough ideas to compare yet.")
-    return ""
-
-
 def _turn_json(request, viewer: LiveViewer, phase, turn: DuelTurn) -> JsonResponse:
     """The next pair for the page's script: ids and texts to put on the buttons, and the panel's duel part."""
-    body = {
-        "compared": turn.compared,
-        "compared_text": ngettext(
-            "You have compared %(count)s pair.", "You have compared %(count)s pairs.", turn.compared
-        )
-        % {"count": turn.compared},
-        "done": turn.done,
-        "message": _duel_messages(turn),
-        "counted": turn.counted,
-    }
-    if turn.answered is not None:
-        body["answered"] = turn.answered.pk
-    body["duel"] = None
-    if turn.duel is not None:
-        body["duel"] = {
-            "id": turn.duel.pk,
-            "left": {"id": turn.duel.left.pk, "text": turn.duel.left.text},
-            "right": {"id": turn.duel.right.pk, "text": turn.duel.right.text},
-        }
+    body = turn_payload(turn)
     if turn.duel is not None and request.POST.get("has_form") == "1":
         return JsonResponse(body)  # the page only changes the texts on its buttons
     # The duel part of the panel, for a page that shows no pair yet (or none any more); no extra queries.
@@ -113,7 +87,7 @@ def _duel_turn(request, workshop_id: int, phase_id: int, service, *, counts: boo
     if wants_json(request):
         return _turn_json(request, viewer, turn.phase, turn)
     if turn.done:
-        messages.info(request, _duel_messages(turn))
+        messages.info(request, duel_message(turn))
     return _back(request, viewer)
 
 

@@ -28,6 +28,7 @@ def _locked_live(workshop: Workshop) -> LiveState:
     return LiveState.objects.select_for_update(of=("self",)).select_related("current_phase").get(pk=workshop.pk)
 
 
-def _require_live(workshop: Workshop) -> None:
-    if workshop.status != Workshop.Status.LIVE:
+def _require_live(workshop: Workshop, status: str | None = None) -> None:
+    """A LiveError unless the workshop runs; ``status`` is its status when read afresh."""
+    if (status or workshop.status) != Workshop.Status.LIVE:
         raise LiveError(_("The workshop is not running right now."))

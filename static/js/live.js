@@ -76,7 +76,19 @@ function say(element, text, isError = false) {
 }
 
 // Feature modules loaded after this one use these instead of their own copies.
-window.KehittamoLive = { root, strings, post, fragment, say, announce, actionOf, preserveTyping, reloadPanel, newId };
+window.KehittamoLive = {
+  root,
+  strings,
+  post,
+  fragment,
+  say,
+  announce,
+  actionOf,
+  preserveTyping,
+  reloadPanel,
+  newId,
+  askSocket,
+};
 
 // --- who wrote what on this device -------------------------------------------------------------
 const own = new Set(load("own", []).map(String));
@@ -867,24 +879,34 @@ function catchUpLater() {
   catchUpRetry = window.setTimeout(() => catchUp().catch(catchUpLater), catchUpDelay * (0.5 + Math.random()));
   catchUpDelay = Math.min(catchUpDelay * 2, 30000);
 }
-/** The socket's answer to "catchup", while it is awaited. */
-let socketPage = null;
+/** Questions asked on the socket ("catchup", "vote"), by the number their answers repeat. */
+const asked = new Map();
+let lastAsk = 0;
 const SOCKET_ANSWER_MS = 5000;
-function answerOverSocket(body) {
-  if (!socketPage) return;
-  clearTimeout(socketPage.timer);
-  socketPage.resolve(body);
-  socketPage = null;
+function answered(ask, body) {
+  const question = asked.get(ask);
+  if (!question) return;
+  asked.delete(ask);
+  clearTimeout(question.timer);
+  question.resolve(body);
 }
-/** One page of the events after the watermark. Over the open socket: no HTTP request and no session to
- * load, so a thousand pages back from a network blip at once cost the server little. Else, or when the
+/** Ask the server on the open socket: no HTTP request and no session to load, so a thousand pages asking
+ * at once cost the server little. Resolves to the answer, or to null when the socket is not open, closes
+ * or gives no answer within ``timeout`` ms: the caller then asks over HTTP. */
+function askSocket(type, fields, timeout = SOCKET_ANSWER_MS) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.resolve(null);
+  lastAsk += 1;
+  const ask = lastAsk;
+  return new Promise((resolve) => {
+    asked.set(ask, { resolve, timer: window.setTimeout(() => answered(ask, null), timeout) });
+    ws.send(JSON.stringify({ ...fields, type, ask }));
+  });
+}
+/** One page of the events after the watermark: over the open socket (see askSocket), else, or when the
  * socket gives no answer in time, over the events endpoint. Null when that failed (and is retried). */
 async function eventsPage(poll) {
-  if (!poll && ws && ws.readyState === WebSocket.OPEN) {
-    const body = await new Promise((resolve) => {
-      socketPage = { resolve, timer: window.setTimeout(() => answerOverSocket(null), SOCKET_ANSWER_MS) };
-      ws.send(JSON.stringify({ type: "catchup", after: watermark() }));
-    });
+  if (!poll) {
+    const body = await askSocket("catchup", { after: watermark() });
     if (body) return body;
   }
   const url = `${root.dataset.eventsUrl}?after=${watermark()}${poll ? "&poll=1" : ""}`;
@@ -996,13 +1018,13 @@ function connect() {
     } catch {
       return;
     }
-    if (event.kind === "catchup") answerOverSocket(event);
+    if (event.kind === "catchup" || event.kind === "vote") answered(event.ask, event);
     else if (event.kind !== "pong") apply(event);
   });
   ws.addEventListener("close", (event) => {
     clearInterval(heartbeat);
     ws = null;
-    answerOverSocket(null); // a catch-up under way goes over HTTP instead
+    [...asked.keys()].forEach((ask) => answered(ask, null)); // questions under way go over HTTP instead
     if (closedForGood) return;
     if (opened && event.code === REFUSED) {
       // The server shut this browser out (its link was revoked or its data erased): the reload shows why.

@@ -4,13 +4,14 @@ screen follows, and the anonymous feedback reaches the report without a name."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from facilitation import services
-from facilitation.models import FeedbackAnswer, Idea, LiveState, Phase
+from facilitation.models import Duel, FeedbackAnswer, Idea, LiveState, Phase
 from tests.accounts.factories import FacilitatorFactory
 from tests.browser.helpers import in_english
 from tests.browser.test_live import outside_the_event_loop, signed_in
@@ -58,8 +59,8 @@ def event(transactional_db):
     return facilitator, workshop, LiveState.objects.get(pk=workshop.pk).join_code
 
 
-def join_with_code(new_page, base, code, name):
-    page = new_page()
+def join_with_code(new_page, base, code, name, page=None):
+    page = page or new_page()
     in_english(page, base)
     page.goto(f"{base}/c/{code}/")
     page.get_by_label("Your name").fill(name)
@@ -76,8 +77,11 @@ def send_idea(page, text):
     expect(form.get_by_role("status")).to_have_text("Sent.")
 
 
-def compare(page, times):
-    """Pick the first idea of ``times`` pairs; each next pair replaces the last without a reload."""
+def compare(page, times) -> list[str]:
+    """Pick the first idea of ``times`` pairs; each next pair replaces the last without a reload. Returns the
+    answers that went over HTTP (voting.js sends them on the live socket while it is open)."""
+    posted = []
+    page.on("request", lambda request: "/duel/" in request.url and posted.append(request.method))
     page.get_by_role("button", name=re.compile("Start comparing|Continue comparing")).click()
     for _ in range(times):
         duel = page.locator("form[data-duel-form]")
@@ -87,6 +91,7 @@ def compare(page, times):
         page.wait_for_function(
             "id => (document.querySelector('[data-duel-id]') || {}).value !== id", arg=shown, timeout=LIVE
         )
+    return posted
 
 
 def test_a_large_event_from_the_join_code_to_the_report(
@@ -134,7 +139,7 @@ def test_a_large_event_from_the_join_code_to_the_report(
     for page in (aino, bertta):
         expect(page.locator(".phase-title")).to_have_text("What matters most?", timeout=LIVE)
     assert_accessible(aino, "participant's prioritisation")
-    compare(aino, 4)
+    assert compare(aino, 4) == [], "the answers went on the live socket, not as HTTP posts"
     compare(bertta, 4)
     expect(screen.locator("[data-bs-stat=votes]")).to_have_text("8", timeout=WORKER)
     expect(screen.locator("[data-bs-ranking] li").first).to_be_visible(timeout=WORKER)
@@ -176,3 +181,36 @@ def test_a_large_event_from_the_join_code_to_the_report(
     expect(fac.get_by_text("More outdoor lessons").first).to_be_visible()
     for page in (fac, screen, aino, bertta):
         assert page.console_errors == []
+
+
+def test_a_vote_the_socket_cannot_take_is_posted_instead(asgi_live_server, new_page, event):
+    """When the socket answers a vote with the server's trouble, the page posts the same answer over HTTP:
+    the pair still changes and every answer is stored once."""
+    base = asgi_live_server
+    _facilitator, workshop, code = event
+    refused = []
+
+    def between_page_and_server(ws):
+        server = ws.connect_to_server()
+
+        def from_page(message):
+            question = json.loads(message)
+            if question.get("type") == "vote":
+                refused.append(question["duel"])
+                ws.send(json.dumps({"kind": "vote", "ask": question["ask"], "status": 500}))
+            else:
+                server.send(message)
+
+        ws.on_message(from_page)
+
+    page = new_page()
+    page.route_web_socket(re.compile(r"/ws/"), between_page_and_server)
+    join_with_code(new_page, base, code, "Aino Asukas", page=page)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+    expect(page.locator(".phase-title")).to_have_text("What matters most?", timeout=LIVE)
+    assert compare(page, 3) == ["POST"] * 3
+    answered = outside_the_event_loop(
+        lambda: list(Duel.objects.filter(answered_at__isnull=False).order_by("pk").values_list("pk", flat=True))
+    )
+    assert answered == refused and len(answered) == 3
+    assert page.console_errors == []

@@ -11,12 +11,16 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import OperationalError
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from facilitation import services
-from facilitation.models import Phase
+from facilitation import consumers, services
+from facilitation.models import Duel, Idea, Phase
 from tests.conftest import REQUIRE_SERVICES
 from tests.facilitation.conftest import comment_as, make_guest, viewer_of
+from tests.facilitation.factories import IdeaFactory
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
 from workshops.models import Workshop
 
@@ -261,3 +265,141 @@ async def test_staff_catch_up_on_the_socket_with_the_counts(live_workshop, peopl
     answer = next(frame for frame in await frames(staff_socket, 0.5) if frame["kind"] == "catchup")
     assert answer["stats"] == {"connected": 0, "writers": 0} and answer["events"]
     await staff_socket.disconnect()
+
+
+# --- votes on the socket ------------------------------------------------------------------------------------
+@pytest.fixture
+def duels(live_workshop, django_capture_on_commit_callbacks):
+    """A pairwise vote on four ideas, as the workshop's current phase."""
+    ideas_phase = Phase.objects.create(workshop=live_workshop, position=50, kind=Phase.Kind.IDEAS, title="Ideat")
+    vote = Phase.objects.create(
+        workshop=live_workshop,
+        position=51,
+        kind=Phase.Kind.PRIORITISATION,
+        title="Äänestys",
+        voting=Phase.Voting.PAIRWISE,
+    )
+    for number in range(1, 5):
+        IdeaFactory(phase=ideas_phase, text=f"Idea {number}")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_go(workshop=live_workshop, phase=vote)
+    live_workshop.refresh_from_db()
+    return vote
+
+
+@database_sync_to_async
+def pair_for(workshop, person, phase):
+    return services.duel_next(viewer=viewer_of(workshop, participant=person), phase_id=phase.pk).duel
+
+
+async def answer_to(socket, timeout: float = 5.0) -> dict:
+    """The next answer to a vote, past any pushes that arrive first."""
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        if frame["kind"] == "vote":
+            return frame
+
+
+async def test_a_vote_on_the_socket_counts_once_and_answers_with_the_next_pair(live_workshop, people, duels):
+    aino, session = people["aino"]
+    first = await pair_for(live_workshop, aino, duels)
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    question = {"type": "vote", "ask": 7, "phase": duels.pk, "duel": first.pk, "choice": "left"}
+    await socket.send_json_to(question)
+    answer = await answer_to(socket)
+    assert (answer["ask"], answer["status"], answer["counted"], answer["answered"]) == (7, 200, True, first.pk)
+    assert answer["duel"]["id"] != first.pk and answer["duel"]["left"]["text"].startswith("Idea ")
+    assert answer["compared_text"] == "Olet verrannut 1 parin.", "in the voter's language"
+    stored = await database_sync_to_async(Duel.objects.get)(pk=first.pk)
+    assert (stored.choice, stored.voter_participant_id) == ("left", aino.pk)
+    assert (await database_sync_to_async(Idea.objects.get)(pk=first.left_id)).wins == 1
+
+    # The same pair again (the page posting it once more after a late answer): nothing counts twice.
+    await socket.send_json_to({**question, "ask": 8, "choice": "right"})
+    again = await answer_to(socket)
+    assert (again["ask"], again["status"], again["counted"]) == (8, 200, False)
+    assert again["duel"]["id"] == answer["duel"]["id"]
+    assert (await database_sync_to_async(Duel.objects.get)(pk=first.pk)).choice == "left"
+    assert await database_sync_to_async(Duel.objects.filter(answered_at__isnull=False).count)() == 1
+    await socket.disconnect()
+
+
+async def test_a_refused_vote_on_the_socket_says_why_in_the_voters_language(live_workshop, people, duels):
+    aino, session = people["aino"]
+    bertta, _bertta_session = people["bertta"]
+    mine, theirs = await pair_for(live_workshop, aino, duels), await pair_for(live_workshop, bertta, duels)
+    elsewhere = await database_sync_to_async(Phase.objects.create)(
+        workshop=await database_sync_to_async(WorkshopFactory)(status=Workshop.Status.LIVE),
+        position=1,
+        kind=Phase.Kind.PRIORITISATION,
+        title="Muualla",
+    )
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    vote = {"type": "vote", "phase": duels.pk, "duel": mine.pk, "choice": "left"}
+
+    async def ask(number, **changes):
+        await socket.send_json_to({**vote, "ask": number, **changes})
+        return await answer_to(socket)
+
+    await socket.send_json_to(vote)  # no number to answer to: nothing is done
+    for nonsense in (-1, "1", 1.5, True, 2**60):
+        await socket.send_json_to({**vote, "ask": nonsense})
+    assert await socket.receive_nothing(timeout=0.3)
+    assert await ask(1, phase="x") == {"kind": "vote", "ask": 1, "status": 400}
+    assert await ask(2, duel=None) == {"kind": "vote", "ask": 2, "status": 400}
+    with translation.override("fi"):
+        choose = _("Choose one of the two ideas, or “Can’t decide”.")
+        not_yours = _("This pair is not waiting for your answer. Please reload the page.")
+        no_voting = _("There is no voting in this part of the workshop.")
+        not_running = _("The workshop is not running right now.")
+    assert await ask(3, choice="maybe") == {"kind": "vote", "ask": 3, "status": 400, "error": choose}
+    assert await ask(4, duel=theirs.pk) == {"kind": "vote", "ask": 4, "status": 400, "error": not_yours}
+    # Another workshop's phase answers exactly as a phase that does not exist.
+    foreign, missing = await ask(5, phase=elsewhere.pk), await ask(6, phase=elsewhere.pk + 1000)
+    assert foreign == {"kind": "vote", "ask": 5, "status": 404, "error": no_voting}
+    assert missing == {**foreign, "ask": 6}
+    assert await database_sync_to_async(Duel.objects.filter(answered_at__isnull=False).count)() == 0
+
+    # The socket was opened while the workshop ran; its status is read again for each vote.
+    await database_sync_to_async(Workshop.objects.filter(pk=live_workshop.pk).update)(status=Workshop.Status.CLOSED)
+    assert await ask(7) == {"kind": "vote", "ask": 7, "status": 400, "error": not_running}
+    assert await database_sync_to_async(Duel.objects.filter(answered_at__isnull=False).count)() == 0
+    await socket.disconnect()
+
+
+async def test_votes_on_the_socket_count_against_the_same_rate_limits(live_workshop, people, duels, settings):
+    settings.KEHITTAMO_RATE_LIMITS = {"vote": {"guest": (1, 60)}}
+    aino, session = people["aino"]
+    first = await pair_for(live_workshop, aino, duels)
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    vote = {"type": "vote", "phase": duels.pk, "duel": first.pk, "choice": "left"}
+    await socket.send_json_to({**vote, "ask": 1})
+    assert (await answer_to(socket))["status"] == 200
+    await socket.send_json_to({**vote, "ask": 2})
+    refused = await answer_to(socket)
+    assert (refused["status"], refused["retry_after"]) == (429, 60)
+    assert refused["error"].startswith("Lyhyessä ajassa"), "in Finnish"
+    await socket.disconnect()
+
+
+async def test_a_vote_that_fails_on_the_server_is_answered_500_and_the_socket_stays_open(
+    live_workshop, people, duels, monkeypatch
+):
+    """The page then posts the vote over HTTP; the socket keeps serving the page."""
+    aino, session = people["aino"]
+    first = await pair_for(live_workshop, aino, duels)
+
+    def broken(*arguments):
+        raise OperationalError("the database went away")
+
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    monkeypatch.setattr(consumers, "_vote", broken)
+    await socket.send_json_to({"type": "vote", "ask": 1, "phase": duels.pk, "duel": first.pk, "choice": "left"})
+    assert await answer_to(socket) == {"kind": "vote", "ask": 1, "status": 500}
+    await socket.send_json_to({"type": "ping"})
+    assert (await socket.receive_json_from(timeout=3))["kind"] == "pong"
+    await socket.disconnect()
