@@ -10,6 +10,7 @@ is one connection's), so there the work stays in the one shared thread.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from asgiref.sync import SyncToAsync
@@ -36,7 +37,11 @@ class _InAWorkerThread(SyncToAsync):
             close_old_connections()
 
 
-def database_sync_to_async(func: Callable[..., _R]) -> Callable[..., Awaitable[_R]]:
+def database_sync_to_async(
+    func: Callable[..., _R], executor: ThreadPoolExecutor | None = None
+) -> Callable[..., Awaitable[_R]]:
+    """``func`` run in a worker thread: the loop's default pool, or ``executor`` (a pool of its own for work
+    that must not keep the sockets' connects waiting)."""
     if connections["default"].vendor == "sqlite":
         return _in_the_shared_thread(func)
-    return _InAWorkerThread(func, thread_sensitive=False)
+    return _InAWorkerThread(func, thread_sensitive=False, executor=executor)

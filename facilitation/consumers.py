@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
@@ -34,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 REFUSED = 4403
 PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
+# Votes run in threads of their own: a thousand voters must not keep the sockets' connects and catch-ups
+# (the loop's default pool) waiting. A vote that waited longer than the page waits for its answer
+# (voting.js posts it over HTTP after 10 s) is not stored here: the page has posted it already.
+VOTES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="votes")
+VOTE_DEADLINE_SECONDS = 9.0
 
 _presence_lock = threading.Lock()  # the loop adds, a worker thread takes
 _arrived: dict[str, tuple[int, int | None, int | None]] = {}  # key -> (workshop, participant, user), not yet written
@@ -86,12 +93,15 @@ def _write_presence() -> None:
         services.stats_changed(workshop_id=workshop_id)
 
 
-def _vote(viewer: LiveViewer, address: str, phase_id: int, duel_id: int, choice: str) -> dict:
+def _vote(viewer: LiveViewer, address: str, phase_id: int, duel_id: int, choice: str, asked_at: float) -> dict:
     """A pair answered over the socket: the answer ``vote_duel`` gives over HTTP, as a dict with its status.
 
     Counted against the same rate limits (the socket's client address for the address's share), in the
-    viewer's language. A phase that is not this workshop's is a 404, as over HTTP.
+    viewer's language. A phase that is not this workshop's is a 404, as over HTTP. 503 and nothing done
+    when it waited for a thread past ``VOTE_DEADLINE_SECONDS`` (``asked_at``: monotonic).
     """
+    if time.monotonic() - asked_at > VOTE_DEADLINE_SECONDS:
+        return {"status": 503}
     with translation.override(viewer.language):
         retry_after = throttle.over_limit(
             "vote", address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
@@ -189,7 +199,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         client = self.scope.get("client") or ("",)
         try:
-            answer = await database_sync_to_async(_vote)(self.viewer, client[0], phase_id, duel_id, choice)
+            answer = await database_sync_to_async(_vote, VOTES)(
+                self.viewer, client[0], phase_id, duel_id, choice, time.monotonic()
+            )
         except Exception:  # the database away a moment: the page posts the vote over HTTP instead
             logger.exception("vote over the socket failed")
             answer = {"status": 500}
