@@ -15,7 +15,7 @@ What runs, all on this machine:
 - the load generator, in separate processes (so it is not the bottleneck): per participant one
   WebSocket to the live consumer (session cookie, same Origin as the page) and votes like a person:
   fetch a pair, think 2–4 s, send the vote on the page's socket as static/js/voting.js does (posting
-  it with ``has_form=1`` when the socket gives no answer in 10 s), which answers with the next pair;
+  it with ``has_form=1`` when the socket gives no answer in 20 s), which answers with the next pair;
   ``--http`` posts every vote instead, as a page without a socket does;
 - the big screen: a facilitator's WebSocket that records when each "ranking" push arrives, and the
   baseline: the facilitator's broadcast message (control action) every 2 s, timed from its POST to

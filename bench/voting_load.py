@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 THINK_SECONDS = (2.0, 4.0)
-VOTE_SOCKET_SECONDS = 10.0  # as voting.js: a vote the socket has not answered by then is posted over HTTP
+VOTE_SOCKET_SECONDS = 20.0  # as voting.js: a vote the socket has not answered by then is posted over HTTP
 SOCKET_STATUSES = (200, 400, 404, 429)  # answers voting.js takes from the socket; others go over HTTP
 BROADCAST_EVERY = 2.0
 HEARTBEAT_SECONDS = 25  # as live.js

@@ -38,9 +38,9 @@ REFUSED = 4403
 PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
 # Votes run in threads of their own: a thousand voters must not keep the sockets' connects and catch-ups
 # (the loop's default pool) waiting. A vote that waited longer than the page waits for its answer
-# (voting.js posts it over HTTP after 10 s) is not stored here: the page has posted it already.
+# (voting.js posts it over HTTP after 20 s) is not stored here: the page has posted it already.
 VOTES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="votes")
-VOTE_DEADLINE_SECONDS = 9.0
+VOTE_DEADLINE_SECONDS = 18.0
 
 _presence_lock = threading.Lock()  # the loop adds, a worker thread takes
 _arrived: dict[str, tuple[int, int | None, int | None]] = {}  # key -> (workshop, participant, user), not yet written

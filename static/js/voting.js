@@ -78,7 +78,7 @@ function showTurn(section, data) {
   }
 }
 
-const VOTE_SOCKET_MS = 10000; // a vote the socket has not answered by then is posted over HTTP
+const VOTE_SOCKET_MS = 20000; // a vote the socket has not answered by then is posted over HTTP
 const SOCKET_STATUSES = [200, 400, 404, 429];
 
 /** A pair answered over the live socket, which knows the voter already: far less work for the server

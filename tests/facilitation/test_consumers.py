@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -403,3 +404,9 @@ async def test_a_vote_that_fails_on_the_server_is_answered_500_and_the_socket_st
     await socket.send_json_to({"type": "ping"})
     assert (await socket.receive_json_from(timeout=3))["kind"] == "pong"
     await socket.disconnect()
+
+
+def test_a_vote_that_waited_past_the_pages_patience_is_not_stored():
+    """By then the page has posted the vote over HTTP; storing it here too would be work for nothing."""
+    late = time.monotonic() - consumers.VOTE_DEADLINE_SECONDS - 1
+    assert consumers._vote(None, "127.0.0.1", 1, 1, "left", late) == {"status": 503}
