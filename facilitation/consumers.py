@@ -123,6 +123,11 @@ def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
     return viewer, (selectors.viewer_room_ids(viewer) if viewer is not None else set())
 
 
+def _is_id(value) -> bool:
+    """A row id as the page sends one: a whole number a database key can hold."""
+    return type(value) is int and 0 < value < 2**63
+
+
 def _ask(content: dict) -> int | None:
     """The number a page gave its question, which the answer repeats (None when it gave none or nonsense)."""
     ask = content.get("ask")
@@ -194,7 +199,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if ask is None:
             return
         phase_id, duel_id, choice = content.get("phase"), content.get("duel"), content.get("choice")
-        if type(phase_id) is not int or type(duel_id) is not int or not isinstance(choice, str):
+        if not _is_id(phase_id) or not _is_id(duel_id) or not isinstance(choice, str):
             await self._send_quietly({"kind": "vote", "ask": ask, "status": 400})
             return
         client = self.scope.get("client") or ("",)
@@ -214,7 +219,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         middleware, load its session again and get a thread of its own for the sync view; here the viewer
         is known and the query runs in a worker thread. One request at a time per socket; a second
         meanwhile is ignored (the page waits for the answer to its first)."""
-        if type(after) is not int or after < 0 or self.catching_up:
+        if type(after) is not int or not 0 <= after < 2**63 or self.catching_up:
             return
         self.catching_up = True
         try:

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from facilitation import services
-from facilitation.models import LiveState
+from facilitation.models import LiveState, Phase
 from facilitation.permissions import LiveViewer
 from tests.workshops.factories import ParticipantFactory
 from workshops.services import participant_issue_token
@@ -72,3 +72,16 @@ def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=No
         language="fi",
     )
     return comment
+
+
+def prioritisation(workshop, ideas: list[str], **fields) -> Phase:
+    """An idea collection holding ``ideas`` and, after it, a prioritisation of them (``fields``: its
+    ``voting`` and settings); not yet the current phase."""
+    from tests.facilitation.factories import IdeaFactory
+
+    source = Phase.objects.create(workshop=workshop, position=50, kind=Phase.Kind.IDEAS, title="Ideat")
+    for text in ideas:
+        IdeaFactory(phase=source, text=text)
+    return Phase.objects.create(
+        workshop=workshop, position=51, kind=Phase.Kind.PRIORITISATION, title=fields.pop("title", "Äänestys"), **fields
+    )

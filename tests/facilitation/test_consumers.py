@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from facilitation import consumers, services
 from facilitation.models import Duel, Idea, Phase
 from tests.conftest import REQUIRE_SERVICES
-from tests.facilitation.conftest import comment_as, make_guest, viewer_of
-from tests.facilitation.factories import IdeaFactory
+from tests.facilitation.conftest import comment_as, make_guest, prioritisation, viewer_of
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
 from workshops.models import Workshop
 
@@ -250,6 +249,11 @@ async def test_a_page_catches_up_on_its_socket_as_the_events_endpoint_answers(li
     newest = answer["events"][-1]["id"]
     await socket.send_json_to({"type": "catchup", "after": newest})
     assert (await socket.receive_json_from(timeout=3))["events"] == []
+    await socket.send_json_to({"type": "catchup", "after": newest, "ask": 3})  # as live.js asks
+    assert (await socket.receive_json_from(timeout=3))["ask"] == 3
+    for nonsense in (False, 0.0, 2**63):
+        await socket.send_json_to({"type": "catchup", "after": nonsense})
+    assert await socket.receive_nothing(timeout=0.3)
 
     # the status is read afresh: a page learns that the workshop closed meanwhile
     await database_sync_to_async(Workshop.objects.filter(pk=live_workshop.pk).update)(status=Workshop.Status.CLOSED)
@@ -272,16 +276,7 @@ async def test_staff_catch_up_on_the_socket_with_the_counts(live_workshop, peopl
 @pytest.fixture
 def duels(live_workshop, django_capture_on_commit_callbacks):
     """A pairwise vote on four ideas, as the workshop's current phase."""
-    ideas_phase = Phase.objects.create(workshop=live_workshop, position=50, kind=Phase.Kind.IDEAS, title="Ideat")
-    vote = Phase.objects.create(
-        workshop=live_workshop,
-        position=51,
-        kind=Phase.Kind.PRIORITISATION,
-        title="Äänestys",
-        voting=Phase.Voting.PAIRWISE,
-    )
-    for number in range(1, 5):
-        IdeaFactory(phase=ideas_phase, text=f"Idea {number}")
+    vote = prioritisation(live_workshop, [f"Idea {number}" for number in range(1, 5)], voting=Phase.Voting.PAIRWISE)
     with django_capture_on_commit_callbacks(execute=True):
         services.phase_go(workshop=live_workshop, phase=vote)
     live_workshop.refresh_from_db()

@@ -1,7 +1,8 @@
 """Hypothesis-generated frames for the live WebSocket: each is ignored, answered or closes cleanly; no exception.
 
-The consumer takes one message type (a JSON ``ping``). Anything else, text, binary, malformed or
-wrong-typed JSON, must neither crash the consumer nor stop it answering the next ping.
+The consumer takes three message types (JSON ``ping``, ``catchup`` and ``vote``, the last two with a
+number ``ask`` their answer repeats). Anything else, text, binary, malformed or wrong-typed JSON, and
+these with nonsense in their fields, must neither crash the consumer nor stop it answering the next ping.
 """
 
 from __future__ import annotations
@@ -23,14 +24,23 @@ ORIGIN = "http://127.0.0.1:8000"
 
 
 def frames(max_frames: int = 8):
-    """Text, binary and JSON frames: pings among garbage."""
-    json_frames = fuzzing.json_values(["ping", "pong", "subscribe"]).map(lambda value: ("text", json.dumps(value)))
+    """Text, binary and JSON frames: pings, catch-ups and votes among garbage."""
+    kinds = ["ping", "pong", "subscribe", "catchup", "vote"]
+    json_frames = fuzzing.json_values(kinds).map(lambda value: ("text", json.dumps(value)))
     return st.lists(
         st.one_of(
             st.just(("text", '{"type": "ping"}')),
             json_frames,
             st.dictionaries(
                 st.sampled_from(["type", "kind", "after", "room"]), fuzzing.json_values(["ping"]), max_size=3
+            ).map(lambda value: ("text", json.dumps(value))),
+            st.fixed_dictionaries(
+                {"type": st.sampled_from(["vote", "catchup"])},
+                optional={
+                    key: st.one_of(st.integers(-(2**63), 2**63), fuzzing.json_values(kinds))
+                    for key in ("ask", "phase", "duel", "after")
+                }
+                | {"choice": st.one_of(st.sampled_from(["left", "right", "skip"]), fuzzing.json_values(kinds))},
             ).map(lambda value: ("text", json.dumps(value))),
             st.text(min_size=1, max_size=200).map(lambda text: ("text", text)),
             st.sampled_from(["{", "null", "[]", '"ping"', "1e999", "\x00"]).map(lambda text: ("text", text)),

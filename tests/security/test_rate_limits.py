@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from facilitation import services
 from facilitation.models import Ballot, Comment, Event, Idea, LiveState, Phase, Room, RoomMember, Round
-from tests.facilitation.conftest import guest_client, make_guest
-from tests.facilitation.factories import IdeaFactory
+from tests.facilitation.conftest import guest_client, make_guest, prioritisation
 from tests.workshops.factories import CaseFactory, ParticipantFactory, WorkshopFactory
 from workshops.models import Participant
 from workshops.services import participant_issue_token
@@ -153,16 +152,8 @@ class TestPosting:
 class TestVoting:
     @pytest.fixture
     def dots(self, live_workshop):
-        ideas_phase = Phase.objects.create(workshop=live_workshop, position=50, kind=Phase.Kind.IDEAS, title="Ideat")
-        phase = Phase.objects.create(
-            workshop=live_workshop,
-            position=51,
-            kind=Phase.Kind.PRIORITISATION,
-            title="Pisteet",
-            voting=Phase.Voting.DOTS,
-            dots_per_person=10,
-        )
-        idea = IdeaFactory(phase=ideas_phase, text="Idea")
+        phase = prioritisation(live_workshop, ["Idea"], title="Pisteet", voting=Phase.Voting.DOTS, dots_per_person=10)
+        idea = Idea.objects.get(text="Idea")
         services.phase_go(workshop=live_workshop, phase=phase)
         return phase, idea
 
