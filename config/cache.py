@@ -54,3 +54,8 @@ class TolerantRedisCache(RedisCache):
     incr = _tolerant("incr", _delta)
     decr = _tolerant("decr", lambda key, delta=1, *args, **kwargs: -delta)
     clear = _tolerant("clear", False)
+
+    def pipeline(self, key: str):
+        """A Redis pipeline (no transaction) on the server that holds ``key``, a key made with
+        ``make_and_validate_key``: several commands in one round trip. It raises RedisError like Redis."""
+        return self._cache.get_client(key, write=True).pipeline(transaction=False)

@@ -13,11 +13,11 @@ import logging
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from redis import RedisError
 
+from config.cache import TolerantRedisCache
 from config.errors import too_many_requests
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ def _count_all(counters: list[tuple[str, int]], step: int = 1) -> list[int]:
     """``count`` for several (key, window) at once: one round trip where the cache is Redis (a vote or a
     post counts three scopes, which were six round trips). ``step`` -1 takes a hit back."""
     backend = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(backend, RedisCache):  # the embedded defaults' memory cache: no round trips to save
+    if not isinstance(backend, TolerantRedisCache):  # the embedded defaults' memory cache: no round trips to save
         return [count(key, window) if step > 0 else _take_back(key) for key, window in counters]
     keys = [backend.make_and_validate_key(f"throttle:{key}") for key, _window in counters]
     try:
-        with backend._cache.get_client(keys[0], write=True).pipeline(transaction=False) as pipe:
+        with backend.pipeline(keys[0]) as pipe:
             for key, (_name, window) in zip(keys, counters, strict=True):
                 if step > 0:
                     pipe.set(key, 0, ex=window, nx=True)  # a window runs from its first hit
