@@ -64,10 +64,10 @@ def _voting_phase(viewer: LiveViewer, phase_id: int, method: str) -> Phase:
     """The workshop's current phase, if it is a prioritisation voting by ``method``; else a LiveError.
 
     One query when it is (the live state with its current phase and the workshop's status, read now:
-    a vote over a socket opened earlier holds a workshop read when it connected); the phase itself is
-    read only to say why not.
+    a vote over a socket opened earlier holds a workshop read when it connected; a workshop never
+    started has no live state, and its status as read is judged); the phase itself is read only to say
+    why not.
     """
-    _require_live(viewer.workshop)
     state = (
         LiveState.objects.filter(pk=viewer.workshop.pk)
         .select_related("current_phase")
@@ -75,8 +75,7 @@ def _voting_phase(viewer: LiveViewer, phase_id: int, method: str) -> Phase:
         .order_by()
         .first()
     )
-    if state is not None:
-        _require_live(viewer.workshop, status=state.workshop_status)
+    _require_live(viewer.workshop, status=state.workshop_status if state is not None else None)
     current = state.current_phase if state is not None else None
     if current is None or current.pk != phase_id:
         phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).order_by().first()
