@@ -24,13 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from config import throttle
 from config.db_threads import database_sync_to_async
 from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 from facilitation.selectors_voting import turn_payload
+from facilitation.views_voting import take_turn
 
 logger = logging.getLogger(__name__)
 
@@ -103,18 +102,13 @@ def _vote(viewer: LiveViewer, address: str, phase_id: int, duel_id: int, choice:
     if time.monotonic() - asked_at > VOTE_DEADLINE_SECONDS:
         return {"status": 503}
     with translation.override(viewer.language):
-        retry_after = throttle.over_limit(
-            "vote", address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
-        )
-        if retry_after is not None:
-            return {"status": 429, "error": throttle.message(), "retry_after": retry_after}
-        try:
-            turn = services.duel_answer(viewer=viewer, phase_id=phase_id, duel_id=duel_id, choice=choice)
-        except services.LiveError as error:
-            if selectors.phase_of_workshop(viewer, phase_id) is None:
-                return {"status": 404, "error": _("There is no voting in this part of the workshop.")}
-            return {"status": 400, "error": str(error)}
-        return {"status": 200, **turn_payload(turn)}
+        outcome = take_turn(viewer, phase_id, services.duel_answer, address=address, duel_id=duel_id, choice=choice)
+        if outcome.status == 200:
+            return {"status": 200, **turn_payload(outcome.turn)}
+    answer = {"status": outcome.status, "error": outcome.error}
+    if outcome.retry_after is not None:
+        answer["retry_after"] = outcome.retry_after
+    return answer
 
 
 def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:

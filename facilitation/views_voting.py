@@ -7,6 +7,7 @@ redirect back to the page, which shows the waiting pair.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config import throttle
 from facilitation import selectors, services
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.selectors_voting import VotingView, duel_message, ranking_for, ranking_payload, turn_payload
@@ -42,7 +44,7 @@ def _back(request, viewer: LiveViewer):
     return redirect(reverse("facilitation:live", args=[viewer.workshop.pk]))
 
 
-def _refused(request, viewer: LiveViewer, error: LiveError, status: int = 400):
+def _refused(request, viewer: LiveViewer, error: LiveError | str, status: int = 400):
     if wants_json(request):
         return JsonResponse({"error": str(error)}, status=status)
     messages.error(request, str(error))
@@ -73,17 +75,47 @@ def _turn_json(request, viewer: LiveViewer, phase, turn: DuelTurn) -> JsonRespon
     return JsonResponse(body)
 
 
+@dataclass
+class Outcome:
+    """What asking for or answering a pair came to, over HTTP or the live socket alike."""
+
+    status: int  # 200 (``turn``), 400 (refused: ``error``), 404 (not this workshop's phase), 429 (``retry_after``)
+    turn: DuelTurn | None = None
+    error: str = ""
+    retry_after: int | None = None
+
+
+def take_turn(viewer: LiveViewer, phase_id: int, service, *, request=None, address=None, counts=True, **arguments):
+    """Run a pair's ``service`` for the viewer: counted against the vote's rate limits when it ``counts``
+    (the client address is the request's, or ``address`` for a socket), refusals told apart.
+
+    The service checks that the phase is the workshop's current one, so the phase is read only when
+    refusing: another workshop's phase (or none) is a 404, as everywhere.
+    """
+    if counts:
+        retry_after = throttle.over_limit(
+            "vote", request=request, address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
+        )
+        if retry_after is not None:
+            return Outcome(429, error=throttle.message(), retry_after=retry_after)
+    try:
+        return Outcome(200, turn=service(viewer=viewer, phase_id=phase_id, **arguments))
+    except LiveError as error:
+        if selectors.phase_of_workshop(viewer, phase_id) is None:
+            return Outcome(404, error=_("There is no voting in this part of the workshop."))
+        return Outcome(400, error=str(error))
+
+
 def _duel_turn(request, workshop_id: int, phase_id: int, service, *, counts: bool = True, **arguments):
     viewer = live_viewer(request, workshop_id)
-    if counts and (refused := throttled(request, viewer, "vote")):
-        return refused
-    try:
-        # The service checks that the phase is the workshop's current one, so the view reads it
-        # only when refusing: another workshop's phase (or none) is a 404, as everywhere.
-        turn = service(viewer=viewer, phase_id=phase_id, **arguments)
-    except LiveError as error:
-        _phase_or_404(viewer, phase_id)
-        return _refused(request, viewer, error)
+    outcome = take_turn(viewer, phase_id, service, request=request, counts=counts, **arguments)
+    if outcome.status == 429:
+        return throttle.refusal(request, outcome.retry_after, as_json=wants_json(request))
+    if outcome.status == 404:
+        raise Http404
+    if outcome.status != 200:
+        return _refused(request, viewer, outcome.error)
+    turn = outcome.turn
     if wants_json(request):
         return _turn_json(request, viewer, turn.phase, turn)
     if turn.done:
