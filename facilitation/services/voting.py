@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,9 +38,11 @@ from workshops.models import Participant
 
 __all__ = [
     "DotState",
+    "DuelAnswer",
     "DuelTurn",
     "dot_change",
     "duel_answer",
+    "duel_answers",
     "duel_next",
     "ranking_changed",
     "rating_set",
@@ -91,13 +93,19 @@ def _voting_phase(viewer: LiveViewer, phase_id: int, method: str) -> Phase:
 
 def _lock_voter(viewer: LiveViewer) -> None:
     """One request at a time per voter: a double click must not hand out two pairs or spend a dot twice."""
-    # No ordering: Participant's default ordering joins the workshop, and FOR UPDATE would then lock the
-    # workshop's row too, making every voter of the event wait for every other.
-    if viewer.participant is not None:
-        voter = Participant.objects.filter(pk=viewer.participant.pk)
-    else:
-        voter = get_user_model().objects.filter(pk=viewer.user.pk)
-    list(voter.order_by().select_for_update(of=("self",)).values_list("pk"))
+    _lock_voters([viewer])
+
+
+def _lock_voters(viewers: list[LiveViewer]) -> None:
+    """``_lock_voter`` for several voters at once, their rows locked in id order (participants, then accounts),
+    so that two batches of votes queue instead of deadlocking."""
+    # No default ordering: Participant's joins the workshop, and FOR UPDATE would then lock the workshop's
+    # row too, making every voter of the event wait for every other.
+    participants = sorted(viewer.participant.pk for viewer in viewers if viewer.participant is not None)
+    users = sorted(viewer.user.pk for viewer in viewers if viewer.participant is None)
+    for model, ids in ((Participant, participants), (get_user_model(), users)):
+        if ids:
+            list(model.objects.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)).values_list("pk"))
 
 
 def _voter_fields(viewer: LiveViewer) -> dict:
@@ -205,17 +213,30 @@ IDEA_FIELDS = ("pk", "shown", "author_participant_id", "author_user_id", "hidden
 
 def _read_ballot(viewer: LiveViewer, phase: Phase) -> _Ballot:
     """The voter's pairs of the phase (one query), the idea collection (one) and all its ideas (one)."""
-    ballot = _Ballot(
-        duels=list(
-            Duel.objects.filter(voter_filter(viewer), phase=phase)
-            .order_by("pk")
-            .values_list("pk", "left_id", "right_id", "answered_at", "choice")
-        )
+    return _read_ballots([viewer], phase)[0]
+
+
+def _read_ballots(viewers: list[LiveViewer], phase: Phase) -> list[_Ballot]:
+    """``_read_ballot`` for several voters in the same three queries. Their ballots share the collection's
+    ideas and the counters' moves, so a pair handed out to one voter counts as shown for the next."""
+    participants = {viewer.participant.pk: index for index, viewer in enumerate(viewers) if viewer.participant}
+    users = {viewer.user.pk: index for index, viewer in enumerate(viewers) if viewer.participant is None}
+    source = source_phase(phase)
+    ideas = {}
+    if source is not None:
+        ideas = {row[0]: row for row in Idea.objects.filter(phase=source).values_list(*IDEA_FIELDS)}
+    moves: dict[int, dict[str, int]] = {}
+    ballots = [_Ballot(duels=[], source=source, ideas=ideas, moves=moves) for _viewer in viewers]
+    rows = (
+        Duel.objects.filter(phase=phase)
+        .filter(Q(voter_participant__in=participants) | Q(voter_user__in=users, voter_participant__isnull=True))
+        .order_by("pk")
+        .values_list("pk", "left_id", "right_id", "answered_at", "choice", "voter_participant_id", "voter_user_id")
     )
-    ballot.source = source_phase(phase)
-    if ballot.source is not None:
-        ballot.ideas = {row[0]: row for row in Idea.objects.filter(phase=ballot.source).values_list(*IDEA_FIELDS)}
-    return ballot
+    for *duel, participant_id, user_id in rows:
+        index = participants[participant_id] if participant_id is not None else users[user_id]
+        ballots[index].duels.append(tuple(duel))
+    return ballots
 
 
 def _ideas_elsewhere(ballot: _Ballot, ids) -> dict[int, Idea]:
@@ -230,18 +251,19 @@ def _pair_ideas(ballot: _Ballot, left_id: int, right_id: int) -> tuple[Idea, Ide
     return pick(left_id), pick(right_id)
 
 
-def _hand_out(viewer: LiveViewer, phase: Phase, ballot: _Ballot) -> tuple[Duel | None, str]:
-    """The voter's waiting pair, or a new one chosen by ``next_pair`` (and counted as shown)."""
-    waiting = next((duel for duel in ballot.duels if duel[3] is None), None)
-    if waiting is not None:
-        pk, left_id, right_id, _answered, _choice = waiting
+def _hand_out(viewer: LiveViewer, phase: Phase, ballot: _Ballot, new: list[Duel]) -> tuple[Duel | None, str]:
+    """The voter's waiting pair, or a new one chosen by ``next_pair`` (and counted as shown). A new pair is
+    added to ``new``, for the caller to store (``Duel.objects.bulk_create``) with the others of a batch."""
+    waiting = [duel for duel in ballot.duels if duel[3] is None]
+    if waiting:
+        pk, left_id, right_id, _answered, _choice = waiting[0]
         left, right = _pair_ideas(ballot, left_id, right_id)
         if left.is_active and right.is_active:
             duel = Duel(pk=pk, phase=phase, left_id=left_id, right_id=right_id, **_voter_fields(viewer))
             duel.left, duel.right = left, right
             return duel, ""
         # An idea of the pair was hidden or merged since: that pair is withdrawn unanswered.
-        Duel.objects.filter(voter_filter(viewer), phase=phase, answered_at__isnull=True).delete()
+        Duel.objects.filter(pk__in=[duel[0] for duel in waiting]).delete()
         ballot.duels = [duel for duel in ballot.duels if duel[3] is not None]
     if ballot.source is None:
         return None, "few"
@@ -253,12 +275,15 @@ def _hand_out(viewer: LiveViewer, phase: Phase, ballot: _Ballot) -> tuple[Duel |
     if len(active) - len(own) < 2:
         return None, "few"
     seen = {pair_key(left, right) for _pk, left, right, _answered, _choice in ballot.duels}
-    pair = next_pair([row[0] for row in active], shown={row[0]: row[1] for row in active}, own=own, seen=seen)
+    # ``shown`` as read, and the pairs handed out since in this batch.
+    shown = {row[0]: row[1] + ballot.moves.get(row[0], {}).get("shown", 0) for row in active}
+    pair = next_pair([row[0] for row in active], shown=shown, own=own, seen=seen)
     if pair is None:
         return None, "all"
     left_id, right_id = pair
-    duel = Duel.objects.create(phase=phase, left_id=left_id, right_id=right_id, **_voter_fields(viewer))
-    ballot.duels.append((duel.pk, left_id, right_id, None, ""))
+    duel = Duel(phase=phase, left_id=left_id, right_id=right_id, **_voter_fields(viewer))
+    new.append(duel)
+    ballot.duels.append((None, left_id, right_id, None, ""))
     ballot.move(left_id, "shown")
     ballot.move(right_id, "shown")
     duel.left, duel.right = ballot.idea(left_id), ballot.idea(right_id)
@@ -276,7 +301,9 @@ def duel_next(*, viewer: LiveViewer, phase_id: int) -> DuelTurn:
     phase = _voting_phase(viewer, phase_id, Phase.Voting.PAIRWISE)
     _lock_voter(viewer)
     ballot = _read_ballot(viewer, phase)
-    duel, done = _hand_out(viewer, phase, ballot)
+    new: list[Duel] = []
+    duel, done = _hand_out(viewer, phase, ballot, new)
+    Duel.objects.bulk_create(new)
     _move_counters(ballot.moves)
     return DuelTurn(duel=duel, compared=ballot.compared, done=done, phase=phase)
 
@@ -296,44 +323,97 @@ def _count_answer(ballot: _Ballot, left: Idea, right: Idea, choice: str) -> None
     ballot.move(loser, "losses")
 
 
-@_retried_on_deadlock
-@transaction.atomic
+@dataclass(frozen=True)
+class DuelAnswer:
+    """One voter's answer to a pair they were given (``duel_answers``)."""
+
+    viewer: LiveViewer
+    duel_id: int
+    choice: str
+
+
 def duel_answer(*, viewer: LiveViewer, phase_id: int, duel_id: int, choice: str) -> DuelTurn:
     """Record the voter's answer to a pair they were given, once, and hand out the next pair.
 
     A pair answered before keeps its first answer (nothing is counted again) and the
-    same next pair comes back. Schedules a ranking push (``ranking_changed``). About ten
-    queries, however many ideas and votes there are: the counters of the answered and the
-    next pair move in one UPDATE.
+    same next pair comes back. Schedules a ranking push (``ranking_changed``). A LiveError
+    says why not. One answer of ``duel_answers``.
     """
-    if choice not in Duel.Choice.values:
-        raise LiveError(_("Choose one of the two ideas, or “Can’t decide”."))
-    phase = _voting_phase(viewer, phase_id, Phase.Voting.PAIRWISE)
-    _lock_voter(viewer)
-    ballot = _read_ballot(viewer, phase)
+    (turn,) = duel_answers(phase_id=phase_id, answers=[DuelAnswer(viewer=viewer, duel_id=duel_id, choice=choice)])
+    if isinstance(turn, LiveError):
+        raise turn
+    return turn
+
+
+@_retried_on_deadlock
+@transaction.atomic
+def duel_answers(*, phase_id: int, answers: list[DuelAnswer]) -> list[DuelTurn | LiveError]:
+    """``duel_answer`` for several voters of one workshop at once: each answer's DuelTurn, or the LiveError
+    that refused it (in the active language), in the answers' order.
+
+    About a dozen queries in one transaction however many answers there are, so that a thousand people
+    voting at once cost a few batches a second rather than a thousand transactions: the phase and the
+    collection are read once, the voters' rows locked and their pairs read together, the answers stored
+    in one UPDATE per choice, the next pairs in one INSERT and every counter they move in one UPDATE.
+    The voters must be different people (a voter's second answer waits for the next batch).
+    """
+    if len({answer.viewer.identity_key for answer in answers}) != len(answers):
+        raise ValueError("one answer per voter in a batch")
+    results: list[DuelTurn | LiveError | None] = [None] * len(answers)
+    valid = []
+    for index, answer in enumerate(answers):
+        if answer.choice in Duel.Choice.values:
+            valid.append(index)
+        else:
+            results[index] = LiveError(_("Choose one of the two ideas, or “Can’t decide”."))
+    if not valid:
+        return results
+    try:
+        phase = _voting_phase(answers[valid[0]].viewer, phase_id, Phase.Voting.PAIRWISE)
+    except LiveError as error:
+        return [result or error for result in results]
+    viewers = [answers[index].viewer for index in valid]
+    _lock_voters(viewers)
+    ballots = _read_ballots(viewers, phase)
+    now, stored, new = timezone.now(), {}, []
+    for index, ballot in zip(valid, ballots, strict=True):
+        results[index] = _answer(answers[index], phase, ballot, now, stored, new)
+    for choice, duel_ids in stored.items():
+        Duel.objects.filter(pk__in=duel_ids).update(choice=choice, answered_at=now)
+    Duel.objects.bulk_create(new)
+    _move_counters(ballots[0].moves)  # one dict, shared by the batch's ballots
+    if stored:
+        ranking_changed(phase=phase)
+    return results
+
+
+def _answer(
+    answer: DuelAnswer, phase: Phase, ballot: _Ballot, now, stored: dict[str, list[int]], new: list[Duel]
+) -> DuelTurn | LiveError:
+    """One answer of a batch, on the voter's ballot: the answer goes to ``stored`` (choice -> pair ids) and a
+    new pair to ``new``, both written by ``duel_answers`` for the whole batch."""
+    viewer, duel_id = answer.viewer, answer.duel_id
     position = next((index for index, duel in enumerate(ballot.duels) if duel[0] == duel_id), None)
     if position is None:
-        raise LiveError(_("This pair is not waiting for your answer. Please reload the page."))
-    _pk, left_id, right_id, answered_at, first_choice = ballot.duels[position]
+        return LiveError(_("This pair is not waiting for your answer. Please reload the page."))
+    _pk, left_id, right_id, answered_at, choice = ballot.duels[position]
     counted = answered_at is None
     if counted:
-        answered_at = timezone.now()
-        Duel.objects.filter(pk=duel_id).update(choice=choice, answered_at=answered_at)
+        answered_at, choice = now, answer.choice
+        stored.setdefault(choice, []).append(duel_id)
         ballot.duels[position] = (duel_id, left_id, right_id, answered_at, choice)
         left, right = _pair_ideas(ballot, left_id, right_id)
         _count_answer(ballot, left, right, choice)
-        ranking_changed(phase=phase)
     answered = Duel(
         pk=duel_id,
         phase=phase,
         left_id=left_id,
         right_id=right_id,
-        choice=choice if counted else first_choice,
+        choice=choice,
         answered_at=answered_at,
         **_voter_fields(viewer),
     )
-    following, done = _hand_out(viewer, phase, ballot)
-    _move_counters(ballot.moves)
+    following, done = _hand_out(viewer, phase, ballot, new)
     return DuelTurn(
         duel=following, compared=ballot.compared, done=done, answered=answered, counted=counted, phase=phase
     )

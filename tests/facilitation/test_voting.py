@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from facilitation import services
 from facilitation.models import Ballot, Duel, Event, Idea, Phase
@@ -191,6 +192,90 @@ def test_a_vote_costs_the_same_few_queries_however_many_ideas(
     with django_assert_max_num_queries(15):
         response = client.post(_url("vote_duel", live_workshop, phase), {"duel": duel["id"], "choice": "left"}, **JSON)
     assert response.status_code == 200 and response.json()["duel"]
+
+
+def _batch(workshop, phase, people, choice="left"):
+    """Each person's waiting pair, answered together with ``choice``."""
+    answers = []
+    for person in people:
+        viewer = viewer_of(workshop, participant=person)
+        duel = services.duel_next(viewer=viewer, phase_id=phase.pk).duel
+        answers.append(services.DuelAnswer(viewer=viewer, duel_id=duel.pk, choice=choice))
+    return answers
+
+
+@pytest.mark.parametrize("voters", [2, 12])
+def test_a_batch_of_answers_costs_the_same_queries_however_many_voters(
+    live_workshop, django_capture_on_commit_callbacks, django_assert_num_queries, voters
+):
+    ideas_phase, phase = _phases(live_workshop)
+    _ideas(ideas_phase, 6)
+    _go(live_workshop, phase, django_capture_on_commit_callbacks)
+    people = [make_finnish_guest(live_workshop)[0] for _n in range(voters)]
+    answers = _batch(live_workshop, phase, people)
+    shown_before = sum(Idea.objects.values_list("shown", flat=True))
+    # BEGIN, phase, voters' lock, their pairs, collection, ideas, answers, new pairs, counters' lock and
+    # update, COMMIT; the ranking's push is scheduled once (on commit).
+    with django_assert_num_queries(11), django_capture_on_commit_callbacks() as pushes:
+        turns = services.duel_answers(phase_id=phase.pk, answers=answers)
+    assert len(pushes) == 1
+    assert all(turn.counted and turn.compared == 1 and turn.duel.pk for turn in turns)
+    answered = Duel.objects.filter(answered_at__isnull=False)
+    assert sorted(answered.values_list("pk", flat=True)) == sorted(answer.duel_id for answer in answers)
+    assert set(answered.values_list("choice", flat=True)) == {"left"}
+    assert set(Duel.objects.filter(answered_at__isnull=True).values_list("pk", flat=True)) == {
+        turn.duel.pk for turn in turns
+    }
+    for turn, person in zip(turns, people, strict=True):
+        assert turn.duel.voter_participant_id == person.pk and turn.answered.voter_participant_id == person.pk
+    wins = dict(Idea.objects.values_list("pk", "wins"))
+    winners = [Duel.objects.get(pk=answer.duel_id).left_id for answer in answers]
+    assert wins == {pk: winners.count(pk) for pk in wins}
+    assert sum(Idea.objects.values_list("shown", flat=True)) == shown_before + 2 * voters
+    # The batch spreads its new pairs as one vote after another would: each was shown about as often.
+    shown = sorted(Idea.objects.values_list("shown", flat=True))
+    assert shown[-1] - shown[0] <= 2
+
+
+def test_a_batch_refuses_each_bad_answer_alone(voting):
+    workshop, phase, _ideas = voting
+    people = [make_finnish_guest(workshop)[0] for _n in range(4)]
+    good, bad_choice, not_theirs, again = _batch(workshop, phase, people)
+    services.duel_answer(viewer=again.viewer, phase_id=phase.pk, duel_id=again.duel_id, choice="right")
+    answers = [
+        good,
+        services.DuelAnswer(viewer=bad_choice.viewer, duel_id=bad_choice.duel_id, choice="both"),
+        services.DuelAnswer(viewer=not_theirs.viewer, duel_id=good.duel_id, choice="left"),
+        services.DuelAnswer(viewer=again.viewer, duel_id=again.duel_id, choice="left"),
+    ]
+    with translation.override("en"):
+        first, choose, refused, repeated = services.duel_answers(phase_id=phase.pk, answers=answers)
+    assert first.counted and first.answered.pk == good.duel_id
+    assert isinstance(choose, LiveError) and "Choose one" in str(choose)
+    assert isinstance(refused, LiveError) and "not waiting for your answer" in str(refused)
+    # An answered pair keeps its first answer, and the voter gets the pair waiting for them.
+    assert not repeated.counted and repeated.answered.choice == "right"
+    assert repeated.duel.pk == Duel.objects.get(voter_participant=people[3], answered_at__isnull=True).pk
+    assert Duel.objects.get(pk=again.duel_id).choice == "right"
+    assert Duel.objects.get(pk=bad_choice.duel_id).answered_at is None
+    assert Duel.objects.filter(answered_at__isnull=False).count() == 2
+
+
+def test_a_batch_is_refused_whole_when_the_voting_has_ended(voting, django_capture_on_commit_callbacks):
+    workshop, phase, _ideas = voting
+    answers = _batch(workshop, phase, [make_finnish_guest(workshop)[0] for _n in range(3)])
+    _go(workshop, workshop.phases.order_by("position").first(), django_capture_on_commit_callbacks)
+    with translation.override("en"):
+        results = services.duel_answers(phase_id=phase.pk, answers=answers)
+    assert all(isinstance(result, LiveError) and "moved on" in str(result) for result in results)
+    assert not Duel.objects.filter(answered_at__isnull=False).exists()
+
+
+def test_a_batch_takes_one_answer_per_voter(voting):
+    workshop, phase, _ideas = voting
+    (answer,) = _batch(workshop, phase, [make_finnish_guest(workshop)[0]])
+    with pytest.raises(ValueError):
+        services.duel_answers(phase_id=phase.pk, answers=[answer, answer])
 
 
 def test_an_outsider_gets_404(voting, organisation):
