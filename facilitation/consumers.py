@@ -2,9 +2,10 @@
 
 It never writes comments: those arrive over HTTP POST. A pairwise vote may come over
 it (``vote``): at a large event every voter answers a pair every few seconds, and
-here the voter is known already, so a vote costs its service's queries and no HTTP
-request, middleware or session load; the page falls back to the HTTP form's POST
-whenever the socket gives no answer. Presence (who has the
+here the voter is known already, so a vote costs no HTTP request, middleware or
+session load, and the votes that arrive while a thread is busy are answered together,
+in one transaction; the page falls back to the HTTP form's POST whenever the socket
+gives no answer. Presence (who has the
 page open) is recorded on connect and on disconnect, and refreshed by heartbeats;
 all three are gathered and written together, at most once a second per process:
 1,000 pages beating every 25 s are two UPDATEs a second, not forty row writes, and
@@ -15,12 +16,16 @@ socket too (``catchup``), without an HTTP request.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
+import itertools
 import logging
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
@@ -29,7 +34,8 @@ from config.db_threads import database_sync_to_async
 from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 from facilitation.selectors_voting import turn_payload
-from facilitation.views_voting import take_turn
+from facilitation.services.voting import DuelAnswer
+from facilitation.views_voting import answer_duels
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
 # (voting.js posts it over HTTP after 20 s) is not stored here: the page has posted it already.
 VOTES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="votes")
 VOTE_DEADLINE_SECONDS = 18.0
+VOTE_BATCH = 100  # votes a thread takes at once: a bounded transaction, and threads to share the rest
 
 _presence_lock = threading.Lock()  # the loop adds, a worker thread takes
 _arrived: dict[str, tuple[int, int | None, int | None]] = {}  # key -> (workshop, participant, user), not yet written
@@ -92,23 +99,95 @@ def _write_presence() -> None:
         services.stats_changed(workshop_id=workshop_id)
 
 
-def _vote(viewer: LiveViewer, address: str, phase_id: int, duel_id: int, choice: str, asked_at: float) -> dict:
-    """A pair answered over the socket: the answer ``vote_duel`` gives over HTTP, as a dict with its status.
+@dataclass
+class _Asked:
+    """A vote that came over a socket, waiting for its answer (``future``, on the socket's ``loop``)."""
 
-    Counted against the same rate limits (the socket's client address for the address's share), in the
-    viewer's language. A phase that is not this workshop's is a 404, as over HTTP. 503 and nothing done
-    when it waited for a thread past ``VOTE_DEADLINE_SECONDS`` (``asked_at``: monotonic).
+    viewer: LiveViewer
+    address: str
+    phase_id: int
+    duel_id: int
+    choice: str
+    asked_at: float  # monotonic
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future | None = None
+
+
+_asked_lock = threading.Lock()
+_asked: list[_Asked] = []  # votes not yet taken by a thread
+
+
+def _answer_waiting() -> None:
+    """Answer the votes waiting (up to ``VOTE_BATCH``), in batches: at a large event many votes arrive
+    while a thread works, and the next thread answers all of them in a few transactions
+    (``services.duel_answers``) instead of one each. Every vote taken gets its answer, 500 on failure."""
+    with _asked_lock:
+        taken = _asked[:VOTE_BATCH]
+        del _asked[:VOTE_BATCH]
+    answers: list[dict] = []
+    try:
+        answers = _answers(taken)
+    finally:
+        for asked, answer in itertools.zip_longest(taken, answers, fillvalue={"status": 500}):
+            asked.loop.call_soon_threadsafe(_settle, asked.future, answer)
+
+
+def _settle(future: asyncio.Future, answer: dict) -> None:
+    if not future.done():  # the socket may have closed meanwhile
+        future.set_result(answer)
+
+
+def _answers(taken: list[_Asked]) -> list[dict]:
+    """The answer to each vote, as ``vote_duel`` gives it over HTTP with its status, in the voter's language.
+
+    Votes are answered together when they are to one workshop's phase in one language and from different
+    voters (a voter's second vote, from another tab, goes in the next batch). A vote that waited for a
+    thread past ``VOTE_DEADLINE_SECONDS`` gets 503 and nothing is done: the page has posted it by then.
     """
-    if time.monotonic() - asked_at > VOTE_DEADLINE_SECONDS:
-        return {"status": 503}
-    with translation.override(viewer.language):
-        outcome = take_turn(viewer, phase_id, services.duel_answer, address=address, duel_id=duel_id, choice=choice)
+    answers: dict[int, dict] = {}
+    batches: dict[tuple, list[int]] = {}  # (workshop, phase, language, the voter's nth vote here) -> indexes
+    votes_of: collections.Counter = collections.Counter()
+    for index, asked in enumerate(taken):
+        if time.monotonic() - asked.asked_at > VOTE_DEADLINE_SECONDS:
+            answers[index] = {"status": 503}
+            continue
+        viewer = asked.viewer
+        nth = votes_of[viewer.workshop.pk, viewer.identity_key]
+        votes_of[viewer.workshop.pk, viewer.identity_key] += 1
+        batches.setdefault((viewer.workshop.pk, asked.phase_id, viewer.language, nth), []).append(index)
+    for (_workshop, phase_id, language, _nth), indexes in sorted(batches.items(), key=lambda item: item[0][3]):
+        with translation.override(language):
+            answers.update(_answer_batch(phase_id, [taken[index] for index in indexes], indexes))
+    return [answers[index] for index in range(len(taken))]
+
+
+def _answer_batch(phase_id: int, batch: list[_Asked], indexes: list[int]) -> dict[int, dict]:
+    """One batch's answers by their index; a batch that fails is answered one vote at a time, so that one
+    vote the database refuses (its voter erased meanwhile) does not fail the others."""
+    try:
+        outcomes = answer_duels(
+            phase_id,
+            [DuelAnswer(viewer=asked.viewer, duel_id=asked.duel_id, choice=asked.choice) for asked in batch],
+            [asked.address for asked in batch],
+        )
+    except Exception:
+        if len(batch) == 1:
+            logger.exception("vote over the socket failed")
+            return {indexes[0]: {"status": 500}}
+        logger.warning("a batch of %s socket votes failed; answering them one by one", len(batch), exc_info=True)
+        answers = {}
+        for index, asked in zip(indexes, batch, strict=True):
+            answers.update(_answer_batch(phase_id, [asked], [index]))
+        return answers
+    answers = {}
+    for index, outcome in zip(indexes, outcomes, strict=True):
         if outcome.status == 200:
-            return {"status": 200, **turn_payload(outcome.turn)}
-    answer = {"status": outcome.status, "error": outcome.error}
-    if outcome.retry_after is not None:
-        answer["retry_after"] = outcome.retry_after
-    return answer
+            answers[index] = {"status": 200, **turn_payload(outcome.turn)}
+        else:
+            answers[index] = {"status": outcome.status, "error": outcome.error}
+            if outcome.retry_after is not None:
+                answers[index]["retry_after"] = outcome.retry_after
+    return answers
 
 
 def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
@@ -197,10 +276,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._send_quietly({"kind": "vote", "ask": ask, "status": 400})
             return
         client = self.scope.get("client") or ("",)
+        loop = asyncio.get_running_loop()
+        asked = _Asked(self.viewer, client[0], phase_id, duel_id, choice, time.monotonic(), loop, loop.create_future())
+        with _asked_lock:
+            _asked.append(asked)
         try:
-            answer = await database_sync_to_async(_vote, VOTES)(
-                self.viewer, client[0], phase_id, duel_id, choice, time.monotonic()
-            )
+            # This thread answers the votes waiting when it starts, this one or more; a thread that
+            # started earlier may have taken this one already.
+            await database_sync_to_async(_answer_waiting, VOTES)()
+            answer = await asked.future
         except Exception:  # the database away a moment: the page posts the vote over HTTP instead
             logger.exception("vote over the socket failed")
             answer = {"status": 500}

@@ -85,25 +85,51 @@ class Outcome:
     retry_after: int | None = None
 
 
-def take_turn(viewer: LiveViewer, phase_id: int, service, *, request=None, address=None, counts=True, **arguments):
-    """Run a pair's ``service`` for the viewer: counted against the vote's rate limits when it ``counts``
-    (the client address is the request's, or ``address`` for a socket), refusals told apart.
-
-    The service checks that the phase is the workshop's current one, so the phase is read only when
-    refusing: another workshop's phase (or none) is a 404, as everywhere.
-    """
-    if counts:
-        retry_after = throttle.over_limit(
-            "vote", request=request, address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
-        )
-        if retry_after is not None:
-            return Outcome(429, error=throttle.message(), retry_after=retry_after)
+def take_turn(viewer: LiveViewer, phase_id: int, service, *, request=None, counts=True, **arguments) -> Outcome:
+    """Run a pair's ``service`` for the viewer, counted against the vote's rate limits when it ``counts``;
+    refusals told apart (``_refusal``)."""
+    if counts and (refused := _over_limit(viewer, request=request)):
+        return refused
     try:
         return Outcome(200, turn=service(viewer=viewer, phase_id=phase_id, **arguments))
     except LiveError as error:
-        if selectors.phase_of_workshop(viewer, phase_id) is None:
-            return Outcome(404, error=_("There is no voting in this part of the workshop."))
-        return Outcome(400, error=str(error))
+        return _refusal(viewer, phase_id, error)
+
+
+def answer_duels(phase_id: int, answers: list[services.DuelAnswer], addresses: list[str]) -> list[Outcome]:
+    """Several voters' answers in one phase at once (``services.duel_answers``): the outcome ``take_turn``
+    gives each, in the active language. Each is counted against the rate limits (``addresses``: the
+    voters' client addresses); the voters are different people of one workshop."""
+    outcomes: list[Outcome | None] = [
+        _over_limit(answer.viewer, address=address) for answer, address in zip(answers, addresses, strict=True)
+    ]
+    allowed = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    results = services.duel_answers(phase_id=phase_id, answers=[answers[i] for i in allowed]) if allowed else []
+    refusals: dict[str, Outcome] = {}  # the phase is read once for all the refused (one workshop's)
+    for index, result in zip(allowed, results, strict=True):
+        if isinstance(result, LiveError):
+            if str(result) not in refusals:
+                refusals[str(result)] = _refusal(answers[index].viewer, phase_id, result)
+            outcomes[index] = refusals[str(result)]
+        else:
+            outcomes[index] = Outcome(200, turn=result)
+    return outcomes
+
+
+def _over_limit(viewer: LiveViewer, *, request=None, address=None) -> Outcome | None:
+    """A 429 when the vote goes over a rate limit (the client address is the request's, or ``address``)."""
+    retry_after = throttle.over_limit(
+        "vote", request=request, address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
+    )
+    return None if retry_after is None else Outcome(429, error=throttle.message(), retry_after=retry_after)
+
+
+def _refusal(viewer: LiveViewer, phase_id: int, error: LiveError) -> Outcome:
+    """The service checks that the phase is the workshop's current one, so the phase is read only when
+    refusing: another workshop's phase (or none) is a 404, as everywhere; otherwise a 400 says why."""
+    if selectors.phase_of_workshop(viewer, phase_id) is None:
+        return Outcome(404, error=_("There is no voting in this part of the workshop."))
+    return Outcome(400, error=str(error))
 
 
 def _duel_turn(request, workshop_id: int, phase_id: int, service, *, counts: bool = True, **arguments):

@@ -388,12 +388,12 @@ async def test_a_vote_that_fails_on_the_server_is_answered_500_and_the_socket_st
     aino, session = people["aino"]
     first = await pair_for(live_workshop, aino, duels)
 
-    def broken(*arguments):
+    def broken(**arguments):
         raise OperationalError("the database went away")
 
     socket, connected = await open_socket(live_workshop.pk, session)
     assert connected
-    monkeypatch.setattr(consumers, "_vote", broken)
+    monkeypatch.setattr(services, "duel_answers", broken)
     await socket.send_json_to({"type": "vote", "ask": 1, "phase": duels.pk, "duel": first.pk, "choice": "left"})
     assert await answer_to(socket) == {"kind": "vote", "ask": 1, "status": 500}
     await socket.send_json_to({"type": "ping"})
@@ -404,4 +404,58 @@ async def test_a_vote_that_fails_on_the_server_is_answered_500_and_the_socket_st
 def test_a_vote_that_waited_past_the_pages_patience_is_not_stored():
     """By then the page has posted the vote over HTTP; storing it here too would be work for nothing."""
     late = time.monotonic() - consumers.VOTE_DEADLINE_SECONDS - 1
-    assert consumers._vote(None, "127.0.0.1", 1, 1, "left", late) == {"status": 503}
+    assert consumers._answers([consumers._Asked(None, "127.0.0.1", 1, 1, "left", late)]) == [{"status": 503}]
+
+
+def _asked(workshop, person, phase_id, duel_id, choice="left", language="fi"):
+    viewer = viewer_of(workshop, participant=person)
+    viewer = type(viewer)(**{**viewer.__dict__, "language": language})
+    return consumers._Asked(viewer, "127.0.0.1", phase_id, duel_id, choice, time.monotonic())
+
+
+def test_votes_waiting_together_are_answered_in_batches(live_workshop, duels, monkeypatch):
+    """One batch per workshop's phase and language; a voter's second vote goes in the next batch, after the first."""
+    guests = [ParticipantFactory(workshop=live_workshop) for _n in range(4)]
+    pairs = [services.duel_next(viewer=viewer_of(live_workshop, participant=g), phase_id=duels.pk).duel for g in guests]
+    batches = []
+    real = services.duel_answers
+
+    def spy(*, phase_id, answers):
+        batches.append(sorted(answer.viewer.participant.name for answer in answers))
+        return real(phase_id=phase_id, answers=answers)
+
+    monkeypatch.setattr(services, "duel_answers", spy)
+    taken = [
+        _asked(live_workshop, guests[0], duels.pk, pairs[0].pk),
+        _asked(live_workshop, guests[1], duels.pk, pairs[1].pk),
+        _asked(live_workshop, guests[0], duels.pk, pairs[0].pk, choice="right"),  # again, from another tab
+        _asked(live_workshop, guests[2], duels.pk, pairs[2].pk, language="sv"),
+        _asked(live_workshop, guests[3], duels.pk + 1000, pairs[3].pk),  # no such phase
+        _asked(live_workshop, guests[3], duels.pk, pairs[3].pk, choice="maybe"),
+    ]
+    first, second, again, swedish, missing, bad = consumers._answers(taken)
+    names = [guest.name for guest in guests]
+    # A voter's nth vote waits for their earlier ones, whichever phase those were to.
+    assert batches == [sorted(names[:2]), [names[2]], [names[3]], sorted([names[0], names[3]])]
+    assert (first["status"], first["counted"], second["counted"], swedish["counted"]) == (200, True, True, True)
+    assert (again["status"], again["counted"], again["duel"]) == (200, False, first["duel"])
+    assert first["compared_text"] == "Olet verrannut 1 parin." and swedish["compared_text"] != first["compared_text"]
+    assert missing["status"] == 404 and (bad["status"], bad["error"][:7]) == (400, "Valitse")
+    assert Duel.objects.get(pk=pairs[0].pk).choice == "left"
+    assert Duel.objects.filter(answered_at__isnull=False).count() == 3
+
+
+def test_a_batch_the_database_refuses_is_answered_one_vote_at_a_time(live_workshop, duels, monkeypatch):
+    guests = [ParticipantFactory(workshop=live_workshop) for _n in range(3)]
+    pairs = [services.duel_next(viewer=viewer_of(live_workshop, participant=g), phase_id=duels.pk).duel for g in guests]
+    real = services.duel_answers
+
+    def refuses_the_last(*, phase_id, answers):
+        if any(answer.viewer.participant == guests[2] for answer in answers):
+            raise OperationalError("foreign key")  # as an erased voter's vote would
+        return real(phase_id=phase_id, answers=answers)
+
+    monkeypatch.setattr(services, "duel_answers", refuses_the_last)
+    answers = consumers._answers([_asked(live_workshop, g, duels.pk, pair.pk) for g, pair in zip(guests, pairs)])
+    assert [answer["status"] for answer in answers] == [200, 200, 500]
+    assert Duel.objects.filter(answered_at__isnull=False).count() == 2
