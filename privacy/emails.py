@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from config.mail import render_subject
 from privacy.models import DeletionRequest
 from workshops.models import Workshop
 
@@ -36,7 +37,7 @@ class Addressee:
 
 
 def _render(template: str, context: dict) -> tuple[str, str]:
-    subject = " ".join(render_to_string(f"privacy/email/{template}_subject.txt", context).split())
+    subject = render_subject(f"privacy/email/{template}_subject.txt", context)
     return subject, render_to_string(f"privacy/email/{template}_body.txt", context).strip() + "\n"
 
 

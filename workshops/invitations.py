@@ -27,6 +27,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.mail import render_subject
 from workshops.models import InvitationBatch, Participant, Workshop
 from workshops.services import TransitionError, participant_issue_token, workshop_transition
 
@@ -342,7 +343,7 @@ def invitation_message(*, participant: Participant, token: str) -> EmailMultiAlt
             "presented_cases": [case for case in cases if email and case.presenter_email.lower() == email],
             "ics_filename": ICS_FILENAME,
         }
-        subject = " ".join(render_to_string("workshops/email/invitation_subject.txt", context).split())
+        subject = render_subject("workshops/email/invitation_subject.txt", context)
         text = _tidy_text(render_to_string("workshops/email/invitation_body.txt", context))
         html = render_to_string("workshops/email/invitation_body.html", context)
         ics = invitation_ics(workshop=workshop, participant=participant, join_url=join_url)

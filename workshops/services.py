@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from config.mail import render_subject
 from workshops.models import Case, Participant, Workshop, WorkshopStatusChange, hash_token
 from workshops.signals import workshop_status_changed
 
@@ -226,7 +227,7 @@ def _notify_contact(*, workshop: Workshop, template: str) -> None:
             "workshop": workshop,
             "url": settings.KEHITTAMO_SITE_URL + reverse("workshops:manage", kwargs={"workshop_id": workshop.pk}),
         }
-        subject = " ".join(render_to_string(f"workshops/email/{template}_subject.txt", context).split())
+        subject = render_subject(f"workshops/email/{template}_subject.txt", context)
         body = render_to_string(f"workshops/email/{template}_body.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient.email]))
 
