@@ -22,7 +22,8 @@ What runs, all on this machine:
   its arrival at the same socket, under the same load.
 
 Figures: votes accepted and votes/s (accepted votes over the time from the first send to the last
-answer), what the voters asked for (N / mean think time), vote HTTP p50/p95, non-2xx and 5xx
+answer, and over the time after the ramp, when everyone has arrived: what a full hall gets), what the
+voters asked for (N / mean think time), vote HTTP p50/p95, non-2xx and 5xx
 responses, and the big screen's latency. Big-screen latency, the method: every accepted vote has the
 monotonic time its POST was sent and the time its answer arrived (it is committed by then). Ordered
 by answer time, the i-th vote is in every ranking computed from at least i votes (the vote count
@@ -279,6 +280,10 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
     server_errors = [status for status in statuses if status >= 500]
     http = [answered - sent for sent, answered, *_rest in accepted]
     voting_time = (max(v[1] for v in accepted) - min(v[0] for v in accepted)) if accepted else 0.0
+    # Once everyone has arrived (after the ramp), the rate a full hall keeps up: the whole run's rate
+    # also counts the ramp, while only some of the people vote.
+    arrived = start_at + ramp
+    steady = sum(1 for _sent, answered, *_rest in accepted if arrived <= answered <= stop_at)
     from_send, from_answer, unseen = screen_latencies(votes, observed["pushes"])
     stored = Duel.objects.filter(phase_id=seeded.phase_id, answered_at__isnull=False).count()
     connections.close_all()
@@ -303,6 +308,7 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
         "votes_stored": stored,
         "votes_per_second": round(len(accepted) / voting_time, 1) if voting_time else 0.0,
         "votes_per_second_wanted": round(participants / (sum(THINK_SECONDS) / 2), 1),
+        "votes_per_second_everyone_in": round(steady / (stop_at - arrived), 1) if stop_at > arrived else 0.0,
         "vote_http_p50_ms": ms(percentile(http, 0.5)),
         "vote_http_p95_ms": ms(percentile(http, 0.95)),
         "non_2xx": len(non_2xx),
@@ -358,6 +364,7 @@ def report(results: list[dict], budget: float) -> str:
         ("votes stored (database)", "votes_stored"),
         ("votes/s wanted (N / 3 s)", "votes_per_second_wanted"),
         ("votes/s accepted", "votes_per_second"),
+        ("votes/s accepted, everyone in", "votes_per_second_everyone_in"),
         ("server CPU s (all requests)", "server_cpu_seconds"),
         ("server CPU ms per accepted vote", "server_cpu_ms_per_vote"),
         ("Celery worker CPU s", "worker_cpu_seconds"),
@@ -394,6 +401,7 @@ def _row(result: dict) -> dict:
         "extra": {
             "votes": result["votes_accepted"],
             "votes/s": result["votes_per_second"],
+            "votes/s_everyone_in": result["votes_per_second_everyone_in"],
             "cpu_ms/vote": result["server_cpu_ms_per_vote"],
             "wanted/s": result["votes_per_second_wanted"],
             "vote_p95_ms": result["vote_http_p95_ms"],
