@@ -129,7 +129,8 @@ def _answer_waiting() -> None:
         answers = _answers(taken)
     finally:
         for asked, answer in itertools.zip_longest(taken, answers, fillvalue={"status": 500}):
-            asked.loop.call_soon_threadsafe(_settle, asked.future, answer)
+            with contextlib.suppress(RuntimeError):  # its loop has closed: the server is stopping
+                asked.loop.call_soon_threadsafe(_settle, asked.future, answer)
 
 
 def _settle(future: asyncio.Future, answer: dict) -> None:

@@ -3,7 +3,8 @@
 A vote costs a fixed, small number of queries however many ideas there are:
 the pair is chosen from one read of the ideas' ``shown`` counts and the voter's
 earlier pairs (``facilitation.ranking.next_pair``), and the counters move with
-``F()`` updates. Answering a pair is idempotent: the first answer counts, a
+``F()`` updates; many voters' answers together (``duel_answers``) cost the same few
+queries as one. Answering a pair is idempotent: the first answer counts, a
 second post for the same pair (a double click) changes nothing and gets the
 same next pair back. The ranking is not computed per vote:
 ``ranking_changed`` pushes it at most once per phase every half second.
