@@ -322,8 +322,12 @@ def run_scenario(servers: Servers, participants: int, args) -> dict:
         "screen_from_answer_p95_ms": ms(percentile(from_answer, 0.95)),
         "baseline_broadcasts": len(observed["broadcasts"]),
         "baseline_lost": observed["lost"],
-        "baseline_p50_ms": ms(percentile(observed["broadcasts"], 0.5)),
-        "baseline_p95_ms": ms(percentile(observed["broadcasts"], 0.95)),
+        "baseline_p50_ms": ms(percentile([took for _sent, took in observed["broadcasts"]], 0.5)),
+        "baseline_p95_ms": ms(percentile([took for _sent, took in observed["broadcasts"]], 0.95)),
+        # While people arrive, their pages' first requests queue in front of the facilitator's too.
+        "baseline_everyone_in_p95_ms": ms(
+            percentile([took for sent, took in observed["broadcasts"] if sent >= arrived], 0.95)
+        ),
     }
 
 
@@ -377,6 +381,7 @@ def report(results: list[dict], budget: float) -> str:
         ("big screen p95 (vote sent -> push)", "screen_p95_ms"),
         ("baseline broadcast p50", "baseline_p50_ms"),
         ("baseline broadcast p95", "baseline_p95_ms"),
+        ("baseline broadcast p95, everyone in", "baseline_everyone_in_p95_ms"),
     ]
     width = max(len(label) for label, _key in rows)
     lines = ["S7 pairwise voting", "participants".ljust(width) + "".join(f"{r['participants']:>14}" for r in results)]

@@ -242,7 +242,7 @@ async def _observe(cookies: dict, end: Endpoints, start_at: float, stop_at: floa
     headers = _headers(end.base, cookies)
     pushes: list[tuple[float, int]] = []  # (arrived, votes counted)
     sent: dict[str, float] = {}
-    broadcasts: list[float] = []
+    broadcasts: list[tuple[float, float]] = []  # (sent, seconds to arrive)
     broadcast_errors: list[int] = []
     async with connect(end.ws, additional_headers={"Cookie": headers["Cookie"]}, origin=end.base) as ws:
 
@@ -254,7 +254,8 @@ async def _observe(cookies: dict, end: Endpoints, start_at: float, stop_at: floa
                 if event.get("kind") == "ranking" and data.get("phase") == end.phase_id:
                     pushes.append((arrived, int(data.get("votes") or 0)))
                 elif event.get("kind") == "broadcast" and data.get("text") in sent:
-                    broadcasts.append(arrived - sent.pop(data["text"]))
+                    posted = sent.pop(data["text"])
+                    broadcasts.append((posted, arrived - posted))
 
         listener = asyncio.create_task(listen())
         async with httpx.AsyncClient(timeout=30, headers=headers, verify=_tls()) as client:
