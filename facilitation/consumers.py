@@ -44,7 +44,9 @@ PRESENCE = "presence.writes"  # the debounce key of the batched presence writes
 # Votes run in threads of their own: a thousand voters must not keep the sockets' connects and catch-ups
 # (the loop's default pool) waiting. A vote that waited longer than the page waits for its answer
 # (voting.js posts it over HTTP after 20 s) is not stored here: the page has posted it already.
-VOTES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="votes")
+# Two threads: each answers all the votes waiting at once, so more add little, and with four the GIL kept
+# the facilitators' own requests waiting 12–22 s (p95) under a thousand voters (S7, session 12).
+VOTES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="votes")
 VOTE_DEADLINE_SECONDS = 18.0
 VOTE_BATCH = 100  # votes a thread takes at once: a bounded transaction, and threads to share the rest
 
