@@ -199,15 +199,23 @@ def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
     return viewer, (selectors.viewer_room_ids(viewer) if viewer is not None else set())
 
 
+KEY_LIMIT = 2**63  # a database key is below this
+
+
+def _whole(value, low: int, high: int = KEY_LIMIT) -> bool:
+    """A whole number from the page's JSON (not a bool or float) in ``low`` ≤ value < ``high``."""
+    return type(value) is int and low <= value < high
+
+
 def _is_id(value) -> bool:
     """A row id as the page sends one: a whole number a database key can hold."""
-    return type(value) is int and 0 < value < 2**63
+    return _whole(value, 1)
 
 
 def _ask(content: dict) -> int | None:
     """The number a page gave its question, which the answer repeats (None when it gave none or nonsense)."""
     ask = content.get("ask")
-    return ask if type(ask) is int and 0 <= ask < 2**53 else None
+    return ask if _whole(ask, 0, 2**53) else None
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -300,7 +308,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         middleware, load its session again and get a thread of its own for the sync view; here the viewer
         is known and the query runs in a worker thread. One request at a time per socket; a second
         meanwhile is ignored (the page waits for the answer to its first)."""
-        if type(after) is not int or not 0 <= after < 2**63 or self.catching_up:
+        if not _whole(after, 0) or self.catching_up:
             return
         self.catching_up = True
         try:

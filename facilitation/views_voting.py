@@ -93,7 +93,7 @@ def take_turn(viewer: LiveViewer, phase_id: int, service, *, request=None, count
     try:
         return Outcome(200, turn=service(viewer=viewer, phase_id=phase_id, **arguments))
     except LiveError as error:
-        return _refusal(viewer, phase_id, error)
+        return _refusal(error, foreign=selectors.phase_of_workshop(viewer, phase_id) is None)
 
 
 def answer_duels(phase_id: int, answers: list[services.DuelAnswer], addresses: list[str]) -> list[Outcome]:
@@ -105,12 +105,12 @@ def answer_duels(phase_id: int, answers: list[services.DuelAnswer], addresses: l
     ]
     allowed = [index for index, outcome in enumerate(outcomes) if outcome is None]
     results = services.duel_answers(phase_id=phase_id, answers=[answers[i] for i in allowed]) if allowed else []
-    refusals: dict[str, Outcome] = {}  # the phase is read once for all the refused (one workshop's)
+    foreign = None  # whether the phase is not the workshop's: read once, for the first refusal
     for index, result in zip(allowed, results, strict=True):
         if isinstance(result, LiveError):
-            if str(result) not in refusals:
-                refusals[str(result)] = _refusal(answers[index].viewer, phase_id, result)
-            outcomes[index] = refusals[str(result)]
+            if foreign is None:
+                foreign = selectors.phase_of_workshop(answers[index].viewer, phase_id) is None
+            outcomes[index] = _refusal(result, foreign=foreign)
         else:
             outcomes[index] = Outcome(200, turn=result)
     return outcomes
@@ -124,10 +124,11 @@ def _over_limit(viewer: LiveViewer, *, request=None, address=None) -> Outcome | 
     return None if retry_after is None else Outcome(429, error=throttle.message(), retry_after=retry_after)
 
 
-def _refusal(viewer: LiveViewer, phase_id: int, error: LiveError) -> Outcome:
-    """The service checks that the phase is the workshop's current one, so the phase is read only when
-    refusing: another workshop's phase (or none) is a 404, as everywhere; otherwise a 400 says why."""
-    if selectors.phase_of_workshop(viewer, phase_id) is None:
+def _refusal(error: LiveError, *, foreign: bool) -> Outcome:
+    """The service checks that the phase is the workshop's current one, so the callers read the phase only
+    when refusing: another workshop's phase (or none, ``foreign``) is a 404, as everywhere; otherwise a
+    400 says why."""
+    if foreign:
         return Outcome(404, error=_("There is no voting in this part of the workshop."))
     return Outcome(400, error=str(error))
 
