@@ -210,11 +210,12 @@ def sees_shared_panel(viewer: LiveViewer) -> bool:
 
 def shared_panel_key(viewer: LiveViewer, limit: int, language: str) -> str | None:
     """The cache key of the current phase's panel as every plain participant sees it, or None when this
-    viewer's panel is their own: staff, a case's presenter, someone who asked for earlier comments, a phase
-    with rooms, ideas, votes or the survey, answers still private. Two queries.
+    viewer's panel is their own: staff, a case's presenter, someone who asked for earlier comments, a room's
+    leader, someone without a room in the running round, a phase with ideas, votes or the survey, answers still
+    private. Two queries (three in the rounds, where the room's members share their room's copy).
 
-    The key carries the newest event everyone sees: a comment, an edit, a hidden comment, a reaction or a
-    phase change makes a new key.
+    The key carries the newest event the copy's viewers see: a comment, an edit, a hidden comment, a reaction,
+    a call for help or a phase change makes a new key.
     """
     if not sees_shared_panel(viewer) or limit != THREAD_LATEST:
         return None
@@ -226,24 +227,48 @@ def shared_panel_key(viewer: LiveViewer, limit: int, language: str) -> str | Non
         .first()
     )
     phase_id, kind, private_first, revealed_at = current or (None, None, False, None)
-    if kind in OWN_PANEL_KINDS or (private_first and revealed_at is None):
+    room_id = 0
+    audience = Q(audience=Event.Audience.ALL)
+    if kind == Phase.Kind.ROUNDS:
+        room_id = _plain_members_room(viewer)
+        if room_id is None:
+            return None
+        audience |= Q(audience=Event.Audience.ROOM, room_id=room_id)
+    elif kind in OWN_PANEL_KINDS or (private_first and revealed_at is None):
         return None
     newest = (
-        Event.objects.filter(workshop=viewer.workshop, audience=Event.Audience.ALL)
-        .order_by("-id")
-        .values_list("id", flat=True)
+        Event.objects.filter(audience, workshop=viewer.workshop).order_by("-id").values_list("id", flat=True).first()
+    )
+    return f"live-panel:{viewer.workshop.pk}:{phase_id or 0}:{room_id}:{newest or 0}:{language}"
+
+
+def _plain_members_room(viewer: LiveViewer) -> int | None:
+    """The room ``round_view`` shows the viewer in the running round, unless they lead it (the leader's console
+    is theirs alone) or have none (who is placed next changes it): one query."""
+    running = (
+        Round.objects.filter(workshop=viewer.workshop, started_at__isnull=False, closed_at__isnull=True)
+        .order_by("number")
+        .values("pk")[:1]
+    )
+    room = (
+        Room.objects.filter(round=Subquery(running))
+        .filter(
+            Q(members__participant=viewer.participant, members__left_at__isnull=True) | Q(leader=viewer.participant)
+        )
+        .values_list("pk", "leader_id")
         .first()
     )
-    return f"live-panel:{viewer.workshop.pk}:{phase_id or 0}:{newest or 0}:{language}"
+    if room is None or room[1] == viewer.participant.pk:
+        return None
+    return room[0]
 
 
-def _as_anyone(threads: list[Thread]) -> None:
+def _as_anyone(comments: list[Comment]) -> None:
     """Forget whose page this is: no comment is "mine", no reaction pressed (the page marks its own)."""
-    for thread in threads:
-        for comment in thread.comments:
-            for shown in (comment, *comment.shown_replies):
-                shown.mine = False
-                shown.my_reaction = None
+    for comment in comments:
+        for shown in (comment, *comment.shown_replies):
+            shown.mine = False
+            shown.my_reaction = None
 
 
 def live_page(
@@ -262,9 +287,11 @@ def live_page(
             prefetch_related_objects([shown], "prompts")  # the threads and the rounds panel read them
     page = LivePage(live=live, phase=shown, phases=phases, threads=threads_for(viewer, shown, limit), limit=limit)
     if shared:
-        _as_anyone(page.threads)
+        _as_anyone([comment for thread in page.threads for comment in thread.comments])
     if shown is not None and shown.kind == Phase.Kind.ROUNDS:
         page.rounds = round_view(viewer, shown, limit)
+        if shared and page.rounds.mine is not None:
+            _as_anyone(page.rounds.mine.comments)
     elif shown is not None and shown.kind == Phase.Kind.WRAP_UP:
         page.summaries = summaries_by_case(viewer.workshop)
     elif shown is not None and shown.kind == Phase.Kind.IDEAS:

@@ -271,6 +271,76 @@ def test_a_panel_of_ones_own_is_never_shared(live_workshop, facilitator):
         assert selectors.shared_panel_key(plain, selectors.THREAD_LATEST, "fi") is None
 
 
+def test_a_rooms_members_share_their_rooms_panel_copy_and_no_other_room_sees_it(running_round):
+    """A round's start makes every screen ask for its panel: each room's copy is rendered once for its members;
+    another room, the room's leader and a member who asked for earlier notes get their own."""
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round).order_by("index"))
+    first, second = ([m.participant for m in room.members.select_related("participant")] for room in rooms[:2])
+    mine = add_comments(running_round, count=1, room=rooms[0])[0]
+    Reaction.objects.filter(comment=mine).update(participant=first[1])
+    services.comment_create(
+        viewer=viewer_of(running_round, participant=first[0]),
+        phase_id=mine.phase_id,
+        prompt_id=None,
+        parent_id=None,
+        text="Ensimmäisen huoneen muistiinpano",
+        anonymous=False,
+        client_id=uuid.uuid4(),
+        language="en",
+        room_id=rooms[0].pk,
+    )
+    cache.clear()
+    browsers = [guest_client(person) for person in (*first[:3], second[0])]
+    first_queries, copy = queries_for(browsers[0], url("panel", running_round))
+    with CaptureQueriesContext(connection) as captured:
+        again = browsers[1].get(url("panel", running_round)).content.decode()
+    assert len(captured) < first_queries  # the room's copy, not a new render
+    keys = [
+        selectors.shared_panel_key(viewer_of(running_round, participant=person), selectors.THREAD_LATEST, "en")
+        for person in (*first[:2], second[0])
+    ]
+    assert keys[0] == keys[1] and keys[0] != keys[2] and keys[2] is not None
+    for html in (copy, again):
+        assert "Ensimmäisen huoneen muistiinpano" in html and "Huomio" in html
+        # Nobody's own marks in a shared copy: each page marks its own comments and reactions.
+        assert "data-mine" not in html and 'aria-pressed="true"' not in html
+    other = browsers[3].get(url("panel", running_round)).content.decode()
+    assert "Ensimmäisen huoneen muistiinpano" not in other and "Huomio" not in other
+    # The room's leader has a console of their own; so has a member who asked for earlier notes.
+    leader = viewer_of(running_round, participant=rooms[0].leader)
+    assert selectors.shared_panel_key(leader, selectors.THREAD_LATEST, "en") is None
+    assert selectors.shared_panel_key(leader, selectors.THREAD_LATEST * 2, "en") is None
+    # A new note in the room (an event of the room's) makes a new copy with it; one in another room does not.
+    services.comment_create(
+        viewer=viewer_of(running_round, participant=second[0]),
+        phase_id=mine.phase_id,
+        prompt_id=None,
+        parent_id=None,
+        text="Toisen huoneen muistiinpano",
+        anonymous=False,
+        client_id=uuid.uuid4(),
+        language="en",
+        room_id=rooms[1].pk,
+    )
+    same = selectors.shared_panel_key(viewer_of(running_round, participant=first[0]), selectors.THREAD_LATEST, "en")
+    assert same == keys[0]
+    services.comment_create(
+        viewer=viewer_of(running_round, participant=first[2]),
+        phase_id=mine.phase_id,
+        prompt_id=None,
+        parent_id=None,
+        text="Tuore muistiinpano",
+        anonymous=False,
+        client_id=uuid.uuid4(),
+        language="en",
+        room_id=rooms[0].pk,
+    )
+    assert "Tuore muistiinpano" in browsers[2].get(url("panel", running_round)).content.decode()
+    # The live page itself stays each viewer's own: it marks the author's note without a script.
+    page = browsers[0].get(url("live", running_round)).content.decode()
+    assert "data-mine" in page
+
+
 def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
     """Plain participants' pages show the pushed panel instead of all asking for it at once."""
     from django.conf import settings
