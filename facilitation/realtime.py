@@ -175,6 +175,36 @@ def csrf_slot() -> str:
     return "csrf-" + salted_hmac("facilitation.rooms_overview", "csrf-slot").hexdigest()[:24]
 
 
+def mark_own(html: str, mine: set[int], reactions: dict[int, str]) -> str:
+    """A shared copy of a panel (in which nothing is anyone's) with one viewer's marks, as their own render has
+    them: their comments marked ``data-mine`` with the edit and delete tools shown, their reactions pressed.
+
+    The page's script marks the same (decorate()); this is for a page without it. Each comment's marks lie
+    between its opening tag and the end of its ``<article>`` (its replies come after), so a comment not in
+    the copy, or without tools (a deleted one), is left as it is.
+    """
+    found = []
+    for pk in mine | reactions.keys():
+        start = html.find(f' id="comment-{pk}" data-comment="{pk}"')
+        end = html.find("</article>", start)
+        if start >= 0 and end >= 0:
+            found.append((start, end, pk))
+    pieces, done = [], 0
+    for start, end, pk in sorted(found):
+        part = html[start:end]
+        if pk in mine:
+            tag_end = part.index(">")
+            part = part[:tag_end] + " data-mine" + part[tag_end:]
+            part = part.replace(" data-owner hidden>", " data-owner>", 1)
+        if pk in reactions:
+            pressed = f'data-reaction="{reactions[pk]}" aria-pressed='
+            part = part.replace(pressed + '"false"', pressed + '"true"', 1)
+        pieces += [html[done:start], part]
+        done = end
+    pieces.append(html[done:])
+    return "".join(pieces)
+
+
 def phase_panels(live: LiveState) -> dict | None:
     """The current phase's panel as every plain participant sees it, in each language, or None when each
     viewer's panel is their own (see ``selectors.shared_panel_key``).

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -14,6 +15,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     Window,
     prefetch_related_objects,
 )
@@ -269,6 +272,39 @@ def _as_anyone(comments: list[Comment]) -> None:
         for shown in (comment, *comment.shown_replies):
             shown.mine = False
             shown.my_reaction = None
+
+
+def live_state(viewer: LiveViewer) -> LiveState:
+    """The workshop's timer and broadcast as the live page's bar shows them: one query."""
+    return LiveState.objects.filter(pk=viewer.workshop.pk).first() or LiveState(workshop=viewer.workshop)
+
+
+def own_marks(viewer: LiveViewer) -> tuple[set[int], dict[int, str]]:
+    """The viewer's comments and reactions in the current phase, to mark a shared copy of its panel as their
+    own render would be marked (``_mark`` and ``_annotated``): one query."""
+    participant = viewer.participant
+    authored = Q(author_participant=participant)
+    if viewer.user is not None and viewer.user.is_authenticated:
+        authored |= Q(author_user=viewer.user)
+    current = LiveState.objects.filter(pk=viewer.workshop.pk).values("current_phase_id")
+    reacted = Reaction.objects.filter(comment=OuterRef("pk"), participant=participant).values("kind")[:1]
+    rows = (
+        Comment.objects.filter(workshop=viewer.workshop, phase_id=Subquery(current))
+        .filter(authored | Q(reactions__participant=participant))
+        .annotate(
+            authored=Case(When(authored, then=Value(True)), default=Value(False)),
+            reaction=Subquery(reacted),
+        )
+        .values_list("pk", "authored", "reaction")
+        .distinct()
+    )
+    mine, reactions = set(), {}
+    for pk, authored_, reaction in rows:
+        if authored_:
+            mine.add(pk)
+        if reaction:
+            reactions[pk] = reaction
+    return mine, reactions
 
 
 def live_page(

@@ -116,8 +116,18 @@ def _place_if_late(viewer: LiveViewer) -> None:
 def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 200, **extra):
     _place_if_late(viewer)
     last_event = selectors.last_event_id(viewer)  # before reading: a change in between is sent again
-    page = selectors.live_page(viewer, limit=selectors.thread_limit(request.GET.get("show")))
-    return render(request, template, _live_context(viewer, page, last_event, **extra), status=status)
+    limit = selectors.thread_limit(request.GET.get("show"))
+    # A plain participant's panel comes from the copy they share, with their own marks put in, so that the page
+    # is right without its script too. A refused write's page keeps the draft in a render of its own.
+    panel = None if extra else _shared_panel(request, viewer, limit)
+    if panel is None:
+        page = selectors.live_page(viewer, limit=limit)
+    else:
+        page = selectors.LivePage(live=selectors.live_state(viewer), phase=None, phases=[], threads=[], limit=limit)
+        mine, reactions = selectors.own_marks(viewer)
+        panel = mark_safe(realtime.mark_own(panel, mine, reactions))  # noqa: S308  # nosec B308, B703
+    context = _live_context(viewer, page, last_event, panel_html=panel, **extra)
+    return render(request, template, context, status=status)
 
 
 @never_cache
@@ -130,11 +140,12 @@ def live(request, workshop_id: int):
     return _render_live(request, viewer, template="facilitation/live.html")
 
 
-# When the phase changes, every screen asks for the new panel within a quarter of a second: a thousand
-# renders at once kept one server busy for tens of seconds (bench S5). A plain participant's panel is the same
-# for all of them, so it is rendered once per change of the workshop and language and shared through the
-# cache (see ``selectors.shared_panel_key``); each page then marks its own comments and reactions, as it does
-# for pushed comments. Changes that make no event (an agenda edit) show within PANEL_CACHE_SECONDS.
+# When the phase or the round changes, every screen asks for the new panel within a quarter of a second: a
+# thousand renders at once kept one server busy for tens of seconds (bench S5). A plain participant's panel is
+# the same for all of them (in the rounds, for all of a room's members), so it is rendered once per change of
+# the workshop (or room) and language and shared through the cache (see ``selectors.shared_panel_key``); each
+# page then marks its own comments and reactions, as it does for pushed comments, and the live page has them
+# marked by the server. Changes that make no event (an agenda edit) show within PANEL_CACHE_SECONDS.
 PANEL_CACHE_SECONDS = 5
 
 
@@ -145,10 +156,19 @@ def panel(request, workshop_id: int):
     viewer = live_viewer(request, workshop_id)
     _place_if_late(viewer)
     limit = selectors.thread_limit(request.GET.get("show"))
-    key = selectors.shared_panel_key(viewer, limit, translation.get_language())
-    if key is None:
+    html = _shared_panel(request, viewer, limit)
+    if html is None:
         page = selectors.live_page(viewer, limit=limit)
         return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
+    return HttpResponse(html)
+
+
+def _shared_panel(request, viewer: LiveViewer, limit: int) -> str | None:
+    """The current phase's panel from the copy the viewer shares with others like them (rendered now if there is
+    none yet), with this browser's CSRF token; None when the viewer's panel is their own."""
+    key = selectors.shared_panel_key(viewer, limit, translation.get_language())
+    if key is None:
+        return None
     html = cache.get(key)
     if html is None:
         page = selectors.live_page(viewer, limit=limit, shared=True)
@@ -156,7 +176,7 @@ def panel(request, workshop_id: int):
             "facilitation/partials/panel.html", _live_context(viewer, page, 0, csrf_token=realtime.csrf_slot())
         )
         cache.set(key, html, PANEL_CACHE_SECONDS)
-    return HttpResponse(_with_csrf(request, html))
+    return _with_csrf(request, html)
 
 
 @never_cache

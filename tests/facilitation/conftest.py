@@ -57,9 +57,9 @@ def facilitator_client(facilitator) -> Client:
     return client
 
 
-def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=None, parent=None):
-    """``person`` writes ``text`` through the service (a reply to ``parent``'s id if given), in the current
-    phase unless another is given."""
+def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=None, parent=None, room=None):
+    """``person`` writes ``text`` through the service (a reply to ``parent``'s id, a note of ``room``'s id, if
+    given), in the current phase unless another is given."""
     phase = phase or LiveState.objects.get(pk=workshop.pk).current_phase
     comment, _created = services.comment_create(
         viewer=viewer_of(workshop, participant=person),
@@ -70,6 +70,7 @@ def comment_as(workshop, person, text, *, anonymous=False, phase=None, prompt=No
         anonymous=anonymous,
         client_id=uuid.uuid4(),
         language="fi",
+        room_id=room,
     )
     return comment
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from facilitation import selectors, services
 from facilitation.models import Comment, Phase, Reaction, Room, RoomMember
-from tests.facilitation.conftest import guest_client, viewer_of
+from tests.facilitation.conftest import comment_as, guest_client, viewer_of
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import Participant
 
@@ -278,17 +278,7 @@ def test_a_rooms_members_share_their_rooms_panel_copy_and_no_other_room_sees_it(
     first, second = ([m.participant for m in room.members.select_related("participant")] for room in rooms[:2])
     mine = add_comments(running_round, count=1, room=rooms[0])[0]
     Reaction.objects.filter(comment=mine).update(participant=first[1])
-    services.comment_create(
-        viewer=viewer_of(running_round, participant=first[0]),
-        phase_id=mine.phase_id,
-        prompt_id=None,
-        parent_id=None,
-        text="Ensimmäisen huoneen muistiinpano",
-        anonymous=False,
-        client_id=uuid.uuid4(),
-        language="en",
-        room_id=rooms[0].pk,
-    )
+    comment_as(running_round, first[0], "Ensimmäisen huoneen muistiinpano", room=rooms[0].pk)
     cache.clear()
     browsers = [guest_client(person) for person in (*first[:3], second[0])]
     first_queries, copy = queries_for(browsers[0], url("panel", running_round))
@@ -311,34 +301,62 @@ def test_a_rooms_members_share_their_rooms_panel_copy_and_no_other_room_sees_it(
     assert selectors.shared_panel_key(leader, selectors.THREAD_LATEST, "en") is None
     assert selectors.shared_panel_key(leader, selectors.THREAD_LATEST * 2, "en") is None
     # A new note in the room (an event of the room's) makes a new copy with it; one in another room does not.
-    services.comment_create(
-        viewer=viewer_of(running_round, participant=second[0]),
-        phase_id=mine.phase_id,
-        prompt_id=None,
-        parent_id=None,
-        text="Toisen huoneen muistiinpano",
-        anonymous=False,
-        client_id=uuid.uuid4(),
-        language="en",
-        room_id=rooms[1].pk,
-    )
+    comment_as(running_round, second[0], "Toisen huoneen muistiinpano", room=rooms[1].pk)
     same = selectors.shared_panel_key(viewer_of(running_round, participant=first[0]), selectors.THREAD_LATEST, "en")
     assert same == keys[0]
-    services.comment_create(
-        viewer=viewer_of(running_round, participant=first[2]),
-        phase_id=mine.phase_id,
-        prompt_id=None,
-        parent_id=None,
-        text="Tuore muistiinpano",
-        anonymous=False,
-        client_id=uuid.uuid4(),
-        language="en",
-        room_id=rooms[0].pk,
-    )
+    comment_as(running_round, first[2], "Tuore muistiinpano", room=rooms[0].pk)
     assert "Tuore muistiinpano" in browsers[2].get(url("panel", running_round)).content.decode()
     # The live page itself stays each viewer's own: it marks the author's note without a script.
     page = browsers[0].get(url("live", running_round)).content.decode()
     assert "data-mine" in page
+
+
+def _page_as_rendered(client, address: str) -> str:
+    """The page without what differs from one answer to the next: CSRF tokens, the script nonce, the clock."""
+    html = client.get(address).content.decode()
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", html)
+    html = re.sub(r'nonce="[^"]+"', "nonce", html)
+    return re.sub(r'data-now="[^"]+"', "now", html)
+
+
+@pytest.mark.parametrize("where", ["plenary", "room"])
+def test_a_page_from_the_shared_copy_is_the_page_of_ones_own(running_round, monkeypatch, where):
+    """The live page takes its panel from the shared copy and puts the viewer's marks in: their comments (edit
+    and delete shown), their reactions pressed. Byte for byte what their own render gives, without a script."""
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round).order_by("index"))
+    person, other = (m.participant for m in rooms[0].members.select_related("participant")[:2])
+    where_to = {"room": rooms[0].pk}
+    if where == "plenary":
+        phase = running_round.phases.filter(kind=Phase.Kind.REFLECTION).first()
+        services.phase_go(workshop=running_round, phase=phase)
+        where_to = {"prompt": phase.prompts.first().pk}
+
+    def write(author, text, *, parent=None, anonymous=False):
+        return comment_as(running_round, author, text, parent=parent and parent.pk, anonymous=anonymous, **where_to)
+
+    theirs = write(other, "Toisen ajatus")
+    write(person, "Oma vastaus", parent=theirs)
+    write(person, "Oma nimetön", anonymous=True)
+    gone = write(person, "Poistettu")
+    write(other, "Vastaus poistettuun", parent=gone)
+    services.comment_delete(viewer=viewer_of(running_round, participant=person), comment_id=gone.pk)
+    write(other, "Toinen ajatus")
+    Reaction.objects.create(comment=theirs, participant=person, kind=Reaction.Kind.GOOD_POINT)
+    Reaction.objects.create(comment=theirs, participant=other, kind=Reaction.Kind.AGREE)
+    cache.clear()
+    client = guest_client(person)
+    viewer = viewer_of(running_round, participant=person)
+    assert selectors.shared_panel_key(viewer, selectors.THREAD_LATEST, "en") is not None
+    shared = _page_as_rendered(client, url("live", running_round))
+    assert shared.count("data-mine") == 3 and shared.count('aria-pressed="true"') == 1
+    assert cache.get(selectors.shared_panel_key(viewer, selectors.THREAD_LATEST, "en")) is not None
+    monkeypatch.setattr(selectors, "shared_panel_key", lambda *args: None)
+    assert shared == _page_as_rendered(client, url("live", running_round))
+    # The other author's page marks theirs, not the first one's.
+    other_page = _page_as_rendered(guest_client(other), url("live", running_round))
+    monkeypatch.undo()
+    assert other_page == _page_as_rendered(guest_client(other), url("live", running_round))
+    assert other_page.count("data-mine") == 3
 
 
 def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
