@@ -5,16 +5,17 @@ from __future__ import annotations
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application() does before its handler
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from config.limits import HttpConcurrencyLimit  # noqa: E402
+from config.http_handler import PooledASGIHandler  # noqa: E402
+from config.limits import UNLIMITED_PATHS, HttpConcurrencyLimit  # noqa: E402
 from config.websocket import SameSiteOriginValidator  # noqa: E402
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
 
@@ -49,7 +50,10 @@ gc.set_threshold(50_000, 20, 20)
 
 application = ProtocolTypeRouter(
     {
-        "http": HttpConcurrencyLimit(django_asgi_app, settings.KEHITTAMO_HTTP_CONCURRENCY),
+        "http": HttpConcurrencyLimit(
+            PooledASGIHandler(settings.KEHITTAMO_HTTP_CONCURRENCY, reserved_paths=UNLIMITED_PATHS),
+            settings.KEHITTAMO_HTTP_CONCURRENCY,
+        ),
         # Sessions only: the consumer finds the user from the session in its own worker thread, together
         # with the participant. Channels' AuthMiddlewareStack looks the user up in asgiref's one shared
         # thread for thread-sensitive work, where a thousand reconnecting pages queued behind each other.

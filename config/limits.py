@@ -10,12 +10,13 @@ UNLIMITED_PATHS = frozenset({"/healthz"})
 class HttpConcurrencyLimit:
     """ASGI middleware: at most ``limit`` HTTP requests run their Django code at once; the rest wait their turn.
 
-    Django runs each request's synchronous code in a thread of its own, and the request holds a
-    database connection while it runs. Unbounded, a burst of hundreds of votes becomes hundreds of
-    threads taking turns on one interpreter lock and waiting for the pool's connections: every request
-    slows down and those that wait longest for a connection fail. Waiting in the event loop costs
-    nothing, keeps the order, and leaves connections for the WebSocket consumers. WebSockets and
-    lifespan messages pass straight through.
+    A request holds a database connection while its synchronous code runs. With a thread per request
+    (Django's own handler) and no limit, a burst of hundreds of votes became hundreds of threads taking
+    turns on one interpreter lock and waiting for the pool's connections: every request slowed down and
+    those that waited longest for a connection failed. Waiting in the event loop costs nothing, keeps the
+    order, and leaves connections for the WebSocket consumers; the HTTP handler (config/http_handler.py)
+    has as many worker threads as this lets requests in. WebSockets and lifespan messages pass straight
+    through.
     """
 
     def __init__(self, app, limit: int):
