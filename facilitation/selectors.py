@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -16,7 +16,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
     Window,
     prefetch_related_objects,
 )
@@ -281,29 +280,35 @@ def live_state(viewer: LiveViewer) -> LiveState:
 
 def own_marks(viewer: LiveViewer) -> tuple[set[int], dict[int, str]]:
     """The viewer's comments and reactions in the current phase, to mark a shared copy of its panel as their
-    own render would be marked (``_mark`` and ``_annotated``): one query."""
+    own render would be marked (``_mark`` and ``_annotated``): one query.
+
+    Two index lookups joined by UNION ALL (their comments, their reactions), so that the time does not grow
+    with the phase's comments: one query with an OR across a join read every comment of the phase (13-24 ms at
+    7,000 comments in H1, against well under 1 ms now)."""
     participant = viewer.participant
     authored = Q(author_participant=participant)
     if viewer.user is not None and viewer.user.is_authenticated:
         authored |= Q(author_user=viewer.user)
     current = LiveState.objects.filter(pk=viewer.workshop.pk).values("current_phase_id")
-    reacted = Reaction.objects.filter(comment=OuterRef("pk"), participant=participant).values("kind")[:1]
-    rows = (
-        Comment.objects.filter(workshop=viewer.workshop, phase_id=Subquery(current))
-        .filter(authored | Q(reactions__participant=participant))
-        .annotate(
-            authored=Case(When(authored, then=Value(True)), default=Value(False)),
-            reaction=Subquery(reacted),
+    written = (
+        Comment.objects.filter(authored, workshop=viewer.workshop, phase_id=Subquery(current))
+        .annotate(kind=Value("", output_field=CharField()))
+        .values_list("pk", "kind")
+        .order_by()
+    )
+    reacted = (
+        Reaction.objects.filter(
+            participant=participant, comment__workshop=viewer.workshop, comment__phase_id=Subquery(current)
         )
-        .values_list("pk", "authored", "reaction")
-        .distinct()
+        .values_list("comment_id", "kind")
+        .order_by()
     )
     mine, reactions = set(), {}
-    for pk, authored_, reaction in rows:
-        if authored_:
+    for pk, kind in written.union(reacted, all=True):
+        if kind:
+            reactions[pk] = kind
+        else:
             mine.add(pk)
-        if reaction:
-            reactions[pk] = reaction
     return mine, reactions
 
 

@@ -359,6 +359,25 @@ def test_a_page_from_the_shared_copy_is_the_page_of_ones_own(running_round, monk
     assert other_page.count("data-mine") == 3
 
 
+
+def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_only(running_round):
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round).order_by("index"))
+    person, other = (m.participant for m in rooms[0].members.select_related("participant")[:2])
+    viewer = viewer_of(running_round, participant=person)
+    mine = comment_as(running_round, person, "Huoneessa", room=rooms[0].pk)
+    theirs = comment_as(running_round, other, "Toisen", room=rooms[0].pk)
+    comment_as(running_round, other, "Toisen toinen", room=rooms[0].pk)
+    Reaction.objects.create(comment=theirs, participant=person, kind=Reaction.Kind.GOOD_POINT)
+    Reaction.objects.create(comment=mine, participant=other, kind=Reaction.Kind.AGREE)
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.own_marks(viewer) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
+    assert len(captured) == 1
+    phase = running_round.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    services.phase_go(workshop=running_round, phase=phase)
+    assert selectors.own_marks(viewer) == (set(), {})  # the rounds' marks stay with the rounds
+    plenary = comment_as(running_round, person, "Yhteinen", prompt=phase.prompts.first().pk)
+    assert selectors.own_marks(viewer) == ({plenary.pk}, {})
+
 def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
     """Plain participants' pages show the pushed panel instead of all asking for it at once."""
     from django.conf import settings
