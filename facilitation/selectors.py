@@ -210,24 +210,29 @@ def sees_shared_panel(viewer: LiveViewer) -> bool:
     return not (viewer.participant is None or viewer.is_staff or viewer.is_contact_person or viewer.presented_case_ids)
 
 
-def shared_panel_key(viewer: LiveViewer, limit: int, language: str) -> str | None:
+def shared_panel_key(viewer: LiveViewer, limit: int, language: str, state: LiveState | None = None) -> str | None:
     """The cache key of the current phase's panel as every plain participant sees it, or None when this
     viewer's panel is their own: staff, a case's presenter, someone who asked for earlier comments, a room's
     leader, someone without a room in the running round, a phase with ideas, votes or the survey, answers still
-    private. Two queries (three in the rounds, where the room's members share their room's copy).
+    private. Two queries (three in the rounds, where the room's members share their room's copy); one fewer with
+    ``state``, the workshop's ``live_state`` when the caller has read it already.
 
     The key carries the newest event the copy's viewers see: a comment, an edit, a hidden comment, a reaction,
     a call for help or a phase change makes a new key.
     """
     if not sees_shared_panel(viewer) or limit != THREAD_LATEST:
         return None
-    current = (
-        LiveState.objects.filter(pk=viewer.workshop.pk)
-        .values_list(
-            "current_phase_id", "current_phase__kind", "current_phase__private_first", "current_phase__revealed_at"
+    if state is None:
+        current = (
+            LiveState.objects.filter(pk=viewer.workshop.pk)
+            .values_list(
+                "current_phase_id", "current_phase__kind", "current_phase__private_first", "current_phase__revealed_at"
+            )
+            .first()
         )
-        .first()
-    )
+    else:
+        phase = state.current_phase
+        current = phase and (phase.pk, phase.kind, phase.private_first, phase.revealed_at)
     phase_id, kind, private_first, revealed_at = current or (None, None, False, None)
     room_id = 0
     audience = Q(audience=Event.Audience.ALL)
@@ -274,13 +279,14 @@ def _as_anyone(comments: list[Comment]) -> None:
 
 
 def live_state(viewer: LiveViewer) -> LiveState:
-    """The workshop's timer and broadcast as the live page's bar shows them: one query."""
-    return LiveState.objects.filter(pk=viewer.workshop.pk).first() or LiveState(workshop=viewer.workshop)
+    """The workshop's timer and broadcast as the live page's bar shows them, and its current phase: one query."""
+    live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
+    return live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
 
 
-def own_marks(viewer: LiveViewer) -> tuple[set[int], dict[int, str]]:
-    """The viewer's comments and reactions in the current phase, to mark a shared copy of its panel as their
-    own render would be marked (``_mark`` and ``_annotated``): one query.
+def own_marks(viewer: LiveViewer, phase_id: int | None) -> tuple[set[int], dict[int, str]]:
+    """The viewer's comments and reactions in the phase ``phase_id`` (the current one), to mark a shared copy of
+    its panel as their own render would be marked (``_mark`` and ``_annotated``): one query.
 
     Two index lookups joined by UNION ALL (their comments, their reactions), so that the time does not grow
     with the phase's comments: one query with an OR across a join read every comment of the phase (13-24 ms at
@@ -289,17 +295,14 @@ def own_marks(viewer: LiveViewer) -> tuple[set[int], dict[int, str]]:
     authored = Q(author_participant=participant)
     if viewer.user is not None and viewer.user.is_authenticated:
         authored |= Q(author_user=viewer.user)
-    current = LiveState.objects.filter(pk=viewer.workshop.pk).values("current_phase_id")
     written = (
-        Comment.objects.filter(authored, workshop=viewer.workshop, phase_id=Subquery(current))
+        Comment.objects.filter(authored, workshop=viewer.workshop, phase_id=phase_id)
         .annotate(kind=Value("", output_field=CharField()))
         .values_list("pk", "kind")
         .order_by()
     )
     reacted = (
-        Reaction.objects.filter(
-            participant=participant, comment__workshop=viewer.workshop, comment__phase_id=Subquery(current)
-        )
+        Reaction.objects.filter(participant=participant, comment__workshop=viewer.workshop, comment__phase_id=phase_id)
         .values_list("comment_id", "kind")
         .order_by()
     )
@@ -313,13 +316,17 @@ def own_marks(viewer: LiveViewer) -> tuple[set[int], dict[int, str]]:
 
 
 def live_page(
-    viewer: LiveViewer, phase: Phase | None = None, limit: int = THREAD_LATEST, *, shared: bool = False
+    viewer: LiveViewer,
+    phase: Phase | None = None,
+    limit: int = THREAD_LATEST,
+    *,
+    shared: bool = False,
+    state: LiveState | None = None,
 ) -> LivePage:
     """Everything the live page shows: state, agenda, the current (or given) phase and its threads (the latest
     ``limit`` top-level comments of each). ``shared``: as any plain participant sees it (see
-    ``shared_panel_key``)."""
-    live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
-    live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
+    ``shared_panel_key``). ``state``: the workshop's ``live_state``, when the caller has read it already."""
+    live = state or live_state(viewer)
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
     shown = phase or live.current_phase
     if shown is not None:
@@ -374,17 +381,19 @@ def needs_late_placement(viewer: LiveViewer) -> bool:
     )
 
 
+def _viewer_rooms(viewer: LiveViewer) -> QuerySet:
+    """The rooms, in any round, whose notes this viewer (a participant) may follow: where they are a member or
+    the leader. Their ids, as a query to use inside another."""
+    member_of = RoomMember.objects.filter(participant=viewer.participant, left_at__isnull=True).values("room_id")
+    led = Room.objects.filter(leader=viewer.participant).values("pk")
+    return Room.objects.filter(Q(pk__in=member_of) | Q(pk__in=led), round__workshop=viewer.workshop).values("pk")
+
+
 def viewer_room_ids(viewer: LiveViewer) -> set[int]:
     """The rooms, in any round, whose notes this viewer may follow: where they are a member or the leader."""
     if viewer.participant is None:
         return set()
-    member_of = RoomMember.objects.filter(participant=viewer.participant, left_at__isnull=True).values("room_id")
-    led = Room.objects.filter(leader=viewer.participant).values("pk")
-    return set(
-        Room.objects.filter(Q(pk__in=member_of) | Q(pk__in=led), round__workshop=viewer.workshop).values_list(
-            "pk", flat=True
-        )
-    )
+    return set(_viewer_rooms(viewer).values_list("pk", flat=True))
 
 
 def _audience(viewer: LiveViewer) -> Q:
@@ -392,7 +401,7 @@ def _audience(viewer: LiveViewer) -> Q:
     if viewer.is_staff:
         audience |= Q(audience__in=[Event.Audience.STAFF, Event.Audience.ROOM])
     elif viewer.participant is not None:
-        audience |= Q(audience=Event.Audience.ROOM, room_id__in=viewer_room_ids(viewer))
+        audience |= Q(audience=Event.Audience.ROOM, room_id__in=_viewer_rooms(viewer))  # in the same query
     if viewer.participant is not None:
         audience |= Q(audience=Event.Audience.PERSON, participant=viewer.participant)
     elif viewer.user is not None:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import throttle
 from facilitation import realtime, selectors, services
-from facilitation.models import COMMENT_MAX_LENGTH, Phase
+from facilitation.models import COMMENT_MAX_LENGTH, LiveState, Phase
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.services import LiveError
 from workshops.models import Workshop
@@ -119,12 +119,13 @@ def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 20
     limit = selectors.thread_limit(request.GET.get("show"))
     # A plain participant's panel comes from the copy they share, with their own marks put in, so that the page
     # is right without its script too. A refused write's page keeps the draft in a render of its own.
-    panel = None if extra else _shared_panel(request, viewer, limit)
+    state = selectors.live_state(viewer)
+    panel = None if extra else _shared_panel(request, viewer, limit, state=state)
     if panel is None:
-        page = selectors.live_page(viewer, limit=limit)
+        page = selectors.live_page(viewer, limit=limit, state=state)
     else:
-        page = selectors.LivePage(live=selectors.live_state(viewer), phase=None, phases=[], threads=[], limit=limit)
-        mine, reactions = selectors.own_marks(viewer)
+        page = selectors.LivePage(live=state, phase=None, phases=[], threads=[], limit=limit)
+        mine, reactions = selectors.own_marks(viewer, state.current_phase_id)
         panel = mark_safe(realtime.mark_own(panel, mine, reactions))  # noqa: S308  # nosec B308, B703
     context = _live_context(viewer, page, last_event, panel_html=panel, **extra)
     return render(request, template, context, status=status)
@@ -163,15 +164,16 @@ def panel(request, workshop_id: int):
     return HttpResponse(html)
 
 
-def _shared_panel(request, viewer: LiveViewer, limit: int) -> str | None:
+def _shared_panel(request, viewer: LiveViewer, limit: int, state: LiveState | None = None) -> str | None:
     """The current phase's panel from the copy the viewer shares with others like them (rendered now if there is
-    none yet), with this browser's CSRF token; None when the viewer's panel is their own."""
-    key = selectors.shared_panel_key(viewer, limit, translation.get_language())
+    none yet), with this browser's CSRF token; None when the viewer's panel is their own. ``state``: the
+    workshop's LiveState with its current phase, when the caller has read it."""
+    key = selectors.shared_panel_key(viewer, limit, translation.get_language(), state=state)
     if key is None:
         return None
     html = cache.get(key)
     if html is None:
-        page = selectors.live_page(viewer, limit=limit, shared=True)
+        page = selectors.live_page(viewer, limit=limit, shared=True, state=state)
         html = render_to_string(
             "facilitation/partials/panel.html", _live_context(viewer, page, 0, csrf_token=realtime.csrf_slot())
         )

@@ -350,14 +350,13 @@ def test_a_page_from_the_shared_copy_is_the_page_of_ones_own(running_round, monk
     shared = _page_as_rendered(client, url("live", running_round))
     assert shared.count("data-mine") == 3 and shared.count('aria-pressed="true"') == 1
     assert cache.get(selectors.shared_panel_key(viewer, selectors.THREAD_LATEST, "en")) is not None
-    monkeypatch.setattr(selectors, "shared_panel_key", lambda *args: None)
+    monkeypatch.setattr(selectors, "shared_panel_key", lambda *args, **kwargs: None)
     assert shared == _page_as_rendered(client, url("live", running_round))
     # The other author's page marks theirs, not the first one's.
     other_page = _page_as_rendered(guest_client(other), url("live", running_round))
     monkeypatch.undo()
     assert other_page == _page_as_rendered(guest_client(other), url("live", running_round))
     assert other_page.count("data-mine") == 3
-
 
 
 def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_only(running_round):
@@ -369,14 +368,31 @@ def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_o
     comment_as(running_round, other, "Toisen toinen", room=rooms[0].pk)
     Reaction.objects.create(comment=theirs, participant=person, kind=Reaction.Kind.GOOD_POINT)
     Reaction.objects.create(comment=mine, participant=other, kind=Reaction.Kind.AGREE)
+    rounds = selectors.live_state(viewer).current_phase_id
     with CaptureQueriesContext(connection) as captured:
-        assert selectors.own_marks(viewer) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
+        assert selectors.own_marks(viewer, rounds) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
     assert len(captured) == 1
     phase = running_round.phases.filter(kind=Phase.Kind.REFLECTION).first()
     services.phase_go(workshop=running_round, phase=phase)
-    assert selectors.own_marks(viewer) == (set(), {})  # the rounds' marks stay with the rounds
+    assert selectors.own_marks(viewer, phase.pk) == (set(), {})  # the rounds' marks stay with the rounds
     plenary = comment_as(running_round, person, "Yhteinen", prompt=phase.prompts.first().pk)
-    assert selectors.own_marks(viewer) == ({plenary.pk}, {})
+    assert selectors.own_marks(viewer, phase.pk) == ({plenary.pk}, {})
+    assert selectors.own_marks(viewer, rounds) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
+
+
+def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state_once(running_round):
+    """Ten queries: session, workshop, cases, participant; late placement; the newest event the page may see;
+    the state with its phase; the member's room; the room's newest event; the member's own marks."""
+    person, _room = room_member(running_round)
+    client = guest_client(person)
+    client.get(url("live", running_round))  # the copy is made
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url("live", running_round))
+    assert response.status_code == 200
+    assert len(captured) == 10
+    state_reads = [query for query in captured if 'FROM "facilitation_livestate"' in query["sql"]]
+    assert len(state_reads) == 2  # the state itself, and late placement's check of the phase
+
 
 def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
     """Plain participants' pages show the pushed panel instead of all asking for it at once."""
