@@ -248,6 +248,11 @@ def comment_audience(comment: Comment) -> dict:
 def comment_payload(comment: Comment, *, part: str = "comment") -> dict:
     """Where the comment belongs and its HTML as any viewer may see it; never who wrote an anonymous one."""
     template = "facilitation/partials/comment.html" + ("" if part == "comment" else f"#{part}")
+    # What a viewer's own render annotates, as nobody's: the page marks its own. Missing, each lookup made the
+    # template engine call dir() on the comment (about 20 times per push, 0.3 ms).
+    for name, anyones in (("mine", False), ("my_reaction", None), ("can_moderate", False), ("shown_replies", ())):
+        if name not in comment.__dict__:
+            setattr(comment, name, anyones)
     context = {"comment": comment, "push": True}
     return {
         "id": comment.pk,

@@ -394,6 +394,35 @@ def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state
     assert len(state_reads) == 2  # the state itself, and late placement's check of the phase
 
 
+def test_a_pushed_comment_is_rendered_as_nobodys_without_the_template_engine_searching_it(running_round, monkeypatch):
+    """Its HTML is what the template gives a comment without a viewer's marks, and no lookup falls back on dir()
+    (which Django's template engine calls for a missing attribute: ~20 per push)."""
+    import django.template.base
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from facilitation import realtime
+
+    person, room = room_member(running_round)
+    made = comment_as(running_round, person, "Uusi huomio", room=room.pk)
+
+    def fetched() -> Comment:
+        comment = Comment.objects.get(pk=made.pk)
+        comment.agree_count = comment.good_point_count = 0
+        return comment
+
+    with translation.override("fi"):
+        expected = render_to_string("facilitation/partials/comment.html", {"comment": fetched(), "push": True})
+
+    def no_dir(*args):
+        raise AssertionError("the template engine searched a comment's attributes")
+
+    monkeypatch.setattr(django.template.base, "dir", no_dir, raising=False)
+    payload = realtime.comment_payload(fetched())
+    assert payload["i18n"]["fi"]["html"] == expected
+    assert "data-mine" not in expected and "Uusi huomio" in expected
+
+
 def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, django_capture_on_commit_callbacks):
     """Plain participants' pages show the pushed panel instead of all asking for it at once."""
     from django.conf import settings
