@@ -378,6 +378,7 @@ def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_o
     plenary = comment_as(running_round, person, "Yhteinen", prompt=phase.prompts.first().pk)
     assert selectors.own_marks(viewer, phase.pk) == ({plenary.pk}, {})
     assert selectors.own_marks(viewer, rounds) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
+    assert selectors.own_marks(viewer, None) == (set(), {})  # no phase yet: nothing of theirs is shown
 
 
 def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state_once(running_round):
