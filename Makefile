@@ -10,7 +10,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-faults lint format worker beat install install-dev chromium migrate demo messages bench clean
+.PHONY: run test test-faults lint format worker beat install install-dev chromium wrk migrate demo messages bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
@@ -48,6 +48,10 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$${TMPDIR:-/tmp}/kehittamo-celerybeat-schedule
 
+wrk:
+	@command -v wrk >/dev/null || { echo "Installing wrk, the HTTP load of the H1 benchmark"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Chromium for the browser tests"; \
@@ -82,7 +86,7 @@ messages: install-dev
 	$(BIN)/python manage.py compilemessages -l fi -l sv --ignore=.venv
 
 ## Benchmarks: the rotation planner, then the suite (python -m bench: baselines, S1–S7, H1, E1, X1; docs/performance.md)
-bench: install-dev
+bench: install-dev wrk
 	$(BIN)/python bench/bench_planner.py
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

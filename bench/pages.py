@@ -2,11 +2,12 @@
 
 A live workshop with 40 rooms in round 1 of a small-group rounds phase, and 100 or 10,000 comments
 spread over its earlier plenary phases and the rooms. For each page: requests/s, p50/p95 and 5xx of
-``clients`` concurrent httpx clients (a generator process of their own) for a bounded time, and the
-page's query count (counted in this process on the same database with ``CaptureQueriesContext``; the
-servers run as in production, with no query logging).
+``clients`` concurrent clients (wrk connections, or httpx clients in processes of their own) for a bounded
+time, and the page's query count (counted in this process on the same database with
+``CaptureQueriesContext``; the servers run as in production, with no query logging).
 
-Run alone: ``python -m bench.pages [--quick] [--server daphne|uvicorn|both] [--processes 1 2]``.
+Run alone: ``python -m bench.pages [--quick] [--server daphne|uvicorn|both] [--processes 1 2] [--generator
+wrk|httpx]``. The load is wrk's when it is installed, else httpx clients'.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sys
 import time
 import uuid
@@ -50,6 +52,8 @@ TIMED_REQUESTS = 20
 TARGET_RPS = 100
 TARGET_P95_MS = 150
 PAGES = ("overview", "overview_fragment", "live", "panel")
+GENERATORS = ("wrk", "httpx")
+GENERATOR = "wrk" if shutil.which("wrk") else "httpx"  # make bench installs wrk (Debian's package)
 WORDS = [
     *("kirjasto", "nuoret", "kesä", "kotihoito", "yhteistyö", "asukkaat", "kokeilu", "liikunta", "koulu"),
     *("kulttuuri", "puisto", "pyörätie", "ikäihmiset", "vapaaehtoiset", "tiimi", "palvelu", "digituki"),
@@ -372,6 +376,84 @@ def _delayed_worker(jobs, start_at: float, stop_at: float, queue) -> None:
     load_worker(jobs, stop_at, queue)
 
 
+# wrk (C, one event loop per thread) as the load: the issue's first choice. The httpx clients cost the machine
+# several ms of CPU per page they read (h11 parses in Python), on the cores the servers need: at 10,000 comments
+# the same server gave 30-40 % more pages a second to wrk than to httpx. Each wrk connection is one of the
+# ``clients`` browsers; its requests take the browsers' cookies in turn.
+WRK_SCRIPT = """
+local cookies = {%(cookies)s}
+local origin = %(origin)s
+local turn = 0
+bad, server_errors = 0, 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function request()
+  turn = turn %% #cookies + 1
+  return wrk.format("GET", nil, {["Cookie"] = cookies[turn], ["Origin"] = origin, ["Referer"] = origin .. "/"})
+end
+
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+  if status >= 500 then server_errors = server_errors + 1 end
+end
+
+function done(summary, latency, requests)
+  local bad_, server_errors_ = 0, 0
+  for _, thread in ipairs(threads) do
+    bad_ = bad_ + thread:get("bad")
+    server_errors_ = server_errors_ + thread:get("server_errors")
+  end
+  local errors = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    bad_, server_errors_, errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency.max))
+end
+"""
+
+
+def _lua(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def hammer_wrk(bases: list[str], url: str, cookies: list[dict], seconds: float) -> dict:
+    """As ``hammer``, with one wrk process per server (its share of the ``len(cookies)`` connections). The p50 and
+    p95 are the highest of the processes' (an upper bound of the whole load's: each process made about as many
+    requests)."""
+    import subprocess
+    import tempfile
+
+    shares = [cookies[number :: len(bases)] for number in range(len(bases))]
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        for number, (base, jars) in enumerate(zip(bases, shares, strict=True)):
+            headers = [request_headers(base, jar)["Cookie"] for jar in jars]
+            script = Path(folder) / f"h1-{number}.lua"
+            script.write_text(WRK_SCRIPT % {"cookies": ", ".join(map(_lua, headers)), "origin": _lua(base)})
+            command = ["wrk", "-t1", f"-c{len(jars)}", f"-d{seconds:.0f}s", "--timeout", "30s", "-s", str(script)]
+            runs.append(subprocess.Popen([*command, base + url], stdout=subprocess.PIPE, text=True))
+        outputs = [run.communicate(timeout=seconds + 60)[0] for run in runs]
+    figures = []
+    for output in outputs:
+        line = next((line for line in output.splitlines() if line.startswith("RESULT ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk printed no result:\n{output}")
+        figures.append([int(value) for value in line.split()[1:]])
+    requests = sum(row[0] for row in figures)
+    return {
+        "requests": requests,
+        "rps": round(sum(row[0] / (row[1] / 1e6) for row in figures), 1),
+        "p50_ms": round(max(row[5] for row in figures) / 1000, 1),
+        "p95_ms": round(max(row[6] for row in figures) / 1000, 1),
+        "max_ms": round(max(row[7] for row in figures) / 1000, 1),
+        "errors_5xx": sum(row[3] for row in figures),
+        "failed": sum(row[2] + row[4] for row in figures),
+    }
+
+
 # --- the scenario ----------------------------------------------------------------------------------------------
 def _verdicts(result: dict) -> dict:
     big = result["sizes"][str(max(result["size_list"]))]
@@ -444,13 +526,21 @@ def run(ctx) -> dict:
     and ``pages`` on ``ctx`` or ``ctx.args``."""
     quick = bool(getattr(ctx, "quick", False))
     server = getattr(ctx, "server", "daphne") or "daphne"
+    generator = _option(ctx, "generator") or GENERATOR
     kinds = list(SERVERS) if server == "both" else [server]
     processes = list(_option(ctx, "processes") or ([1] if quick else [1, 2]))
     pages = list(_option(ctx, "pages") or PAGES)
     seconds = float(_option(ctx, "seconds") or (3 if quick else 10))
     clients = int(_option(ctx, "clients") or CLIENTS)
     sizes = list(SIZES)
-    result: dict = {"scenario": "H1", "clients": clients, "seconds": seconds, "size_list": sizes, "sizes": {}}
+    result: dict = {
+        "scenario": "H1",
+        "clients": clients,
+        "seconds": seconds,
+        "generator": generator,
+        "size_list": sizes,
+        "sizes": {},
+    }
     result["runs"] = []
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access-log line per in-process request
     with Stack(DATABASE, REDIS_DB) as stack, django_on(stack.database_url, stack.redis_url):
@@ -477,7 +567,10 @@ def run(ctx) -> dict:
                         figures = {}
                         for page in pages:
                             jars = (_cookies_for(page, seeded[size]) * clients)[:clients]
-                            figures[page] = hammer(servers.bases, urls[page], jars, seconds, generators=count)
+                            if generator == "wrk":
+                                figures[page] = hammer_wrk(servers.bases, urls[page], jars, seconds)
+                            else:
+                                figures[page] = hammer(servers.bases, urls[page], jars, seconds, generators=count)
                         result["runs"].append({"server": kind, "processes": count, "comments": size, "pages": figures})
     result["verdicts"] = _verdicts(result) if set(pages) == set(PAGES) else {}
     result["ok"] = all(result["verdicts"].values())
@@ -486,7 +579,10 @@ def run(ctx) -> dict:
 
 
 def table(result: dict) -> str:
-    lines = [f"H1: {result['clients']} concurrent clients, {result['seconds']:.0f} s per page"]
+    lines = [
+        f"H1: {result['clients']} concurrent clients ({result.get('generator', 'httpx')}), "
+        f"{result['seconds']:.0f} s per page"
+    ]
     lines.append(
         "queries per request: "
         + "; ".join(
@@ -523,6 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=None, help=f"concurrent clients (default {CLIENTS})")
     parser.add_argument("--seconds", type=float, default=None, help="load time per page")
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=None)
+    parser.add_argument(
+        "--generator", choices=GENERATORS, default=None, help=f"the load's clients (default {GENERATOR})"
+    )
     args = parser.parse_args(argv)
     result = run(args)
     result["machine"] = machine()
