@@ -56,7 +56,7 @@ def _presented_case_ids(workshop: Workshop, participant: Participant | None) -> 
 
 def live_viewer(request, workshop_id: int, language: str | None = None) -> LiveViewer:
     """The viewer of a workshop's live pages; 404 for anyone who is not part of it."""
-    access = workshop_for_viewer(request, workshop_id)
+    access = workshop_for_viewer(request, workshop_id, cases=False)
     user = request.user if request.user.is_authenticated else None
     return LiveViewer(
         workshop=access.workshop,

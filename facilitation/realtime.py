@@ -205,6 +205,18 @@ def mark_own(html: str, mine: set[int], reactions: dict[int, str]) -> str:
     return "".join(pieces)
 
 
+def publish_phase(live: LiveState) -> None:
+    """The current phase to everyone (with the plain participants' panel in each language, see ``phase_panels``)
+    and the timer as it stands: when the phase changes, and when the running phase is edited."""
+    phase = live.current_phase
+    payload = {"phase": phase.pk if phase else None, "title": phase.title if phase else ""}
+    panels = phase_panels(live)
+    if panels:
+        payload["i18n"] = panels  # plain participants' pages show it at once instead of asking for it
+    publish(workshop_id=live.pk, kind="phase", payload=payload)
+    publish(workshop_id=live.pk, kind="timer", payload=timer_payload(live))
+
+
 def phase_panels(live: LiveState) -> dict | None:
     """The current phase's panel as every plain participant sees it, in each language, or None when each
     viewer's panel is their own (see ``selectors.shared_panel_key``).

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    CharField,
     Count,
     Exists,
     F,
@@ -15,7 +14,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
     Window,
     prefetch_related_objects,
 )
@@ -23,6 +21,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from facilitation import selectors_live
 from facilitation.models import (
     PRESENCE_WINDOW,
     Comment,
@@ -210,64 +209,69 @@ def sees_shared_panel(viewer: LiveViewer) -> bool:
     return not (viewer.participant is None or viewer.is_staff or viewer.is_contact_person or viewer.presented_case_ids)
 
 
-def shared_panel_key(viewer: LiveViewer, limit: int, language: str, state: LiveState | None = None) -> str | None:
+@dataclass
+class LiveRead:
+    """What a live page reads of the workshop's state before it renders (``live_read``)."""
+
+    state: LiveState  # timer, broadcast and current phase (with its case)
+    last_event: int  # the newest event the viewer may see: where the page starts listening
+    unplaced: bool = False  # a participant arriving in the rounds with no room in any round (``late_joiner_place``)
+    shared: bool = False  # read for a panel shared with others (the fields below are filled in)
+    panel_room: int | None = None  # the room whose copy a plain member shares in the running round
+    newest_all: int = 0  # the newest event for everyone
+    newest_room: int = 0  # the newest event for ``panel_room``
+
+
+def live_read(viewer: LiveViewer, *, shared: bool = False) -> LiveRead:
+    """The workshop's state, the newest event the viewer may see, whether a participant arriving in the rounds
+    still needs a room and, with ``shared`` (for a plain participant), what names the panel's shared copy (see
+    ``shared_panel_key``). Two queries: the state with its phase, and the rest in one (``selectors_live``, SQL
+    written out: these were four queries, whose composing cost a live page most of its CPU)."""
+    workshop = viewer.workshop
+    participant = viewer.participant
+    state = LiveState.objects.select_related("current_phase__case").filter(pk=workshop.pk).first()
+    state = state or LiveState(workshop=workshop)  # not started yet: nothing to store
+    if participant is None or viewer.is_staff:
+        return LiveRead(state=state, last_event=last_event_id(viewer))
+    shared = shared and sees_shared_panel(viewer)
+    found = selectors_live.participant_read(workshop.pk, participant.pk, shared=shared)
+    phase = state.current_phase
+    in_rounds = phase is not None and phase.kind == Phase.Kind.ROUNDS
+    arriving = in_rounds and participant.role == participant.Role.PARTICIPANT
+    return LiveRead(
+        state=state,
+        last_event=found.newest_seen,
+        unplaced=arriving and found.has_rounds and not found.placed,
+        shared=shared,
+        panel_room=found.panel_room,
+        newest_all=found.newest_all,
+        newest_room=found.newest_room,
+    )
+
+
+def shared_panel_key(viewer: LiveViewer, limit: int, language: str, read: LiveRead | None = None) -> str | None:
     """The cache key of the current phase's panel as every plain participant sees it, or None when this
     viewer's panel is their own: staff, a case's presenter, someone who asked for earlier comments, a room's
     leader, someone without a room in the running round, a phase with ideas, votes or the survey, answers still
-    private. Two queries (three in the rounds, where the room's members share their room's copy); one fewer with
-    ``state``, the workshop's ``live_state`` when the caller has read it already.
+    private. No query with ``read``, the ``live_read(viewer, shared=True)`` the caller has made; one without.
 
     The key carries the newest event the copy's viewers see: a comment, an edit, a hidden comment, a reaction,
     a call for help or a phase change makes a new key.
     """
     if not sees_shared_panel(viewer) or limit != THREAD_LATEST:
         return None
-    if state is None:
-        current = (
-            LiveState.objects.filter(pk=viewer.workshop.pk)
-            .values_list(
-                "current_phase_id", "current_phase__kind", "current_phase__private_first", "current_phase__revealed_at"
-            )
-            .first()
-        )
-    else:
-        phase = state.current_phase
-        current = phase and (phase.pk, phase.kind, phase.private_first, phase.revealed_at)
-    phase_id, kind, private_first, revealed_at = current or (None, None, False, None)
-    room_id = 0
-    audience = Q(audience=Event.Audience.ALL)
+    if read is None or not read.shared:
+        read = live_read(viewer, shared=True)
+    phase = read.state.current_phase
+    kind = phase and phase.kind
+    room_id, newest = 0, read.newest_all
     if kind == Phase.Kind.ROUNDS:
-        room_id = _plain_members_room(viewer)
-        if room_id is None:
+        if read.panel_room is None:
             return None
-        audience |= Q(audience=Event.Audience.ROOM, room_id=room_id)
-    elif kind in OWN_PANEL_KINDS or (private_first and revealed_at is None):
+        room_id, newest = read.panel_room, max(read.newest_all, read.newest_room)
+    elif kind in OWN_PANEL_KINDS or (phase is not None and phase.private_first and phase.revealed_at is None):
         return None
-    newest = (
-        Event.objects.filter(audience, workshop=viewer.workshop).order_by("-id").values_list("id", flat=True).first()
-    )
-    return f"live-panel:{viewer.workshop.pk}:{phase_id or 0}:{room_id}:{newest or 0}:{language}"
-
-
-def _plain_members_room(viewer: LiveViewer) -> int | None:
-    """The room ``round_view`` shows the viewer in the running round, unless they lead it (the leader's console
-    is theirs alone) or have none (who is placed next changes it): one query."""
-    running = (
-        Round.objects.filter(workshop=viewer.workshop, started_at__isnull=False, closed_at__isnull=True)
-        .order_by("number")
-        .values("pk")[:1]
-    )
-    room = (
-        Room.objects.filter(round=Subquery(running))
-        .filter(
-            Q(members__participant=viewer.participant, members__left_at__isnull=True) | Q(leader=viewer.participant)
-        )
-        .values_list("pk", "leader_id")
-        .first()
-    )
-    if room is None or room[1] == viewer.participant.pk:
-        return None
-    return room[0]
+    return f"live-panel:{viewer.workshop.pk}:{phase.pk if phase else 0}:{room_id}:{newest}:{language}"
 
 
 def _as_anyone(comments: list[Comment]) -> None:
@@ -278,43 +282,14 @@ def _as_anyone(comments: list[Comment]) -> None:
             shown.my_reaction = None
 
 
-def live_state(viewer: LiveViewer) -> LiveState:
-    """The workshop's timer and broadcast as the live page's bar shows them, and its current phase: one query."""
-    live = LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
-    return live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
-
-
 def own_marks(viewer: LiveViewer, phase_id: int | None) -> tuple[set[int], dict[int, str]]:
     """The viewer's comments and reactions in the phase ``phase_id`` (the current one), to mark a shared copy of
-    its panel as their own render would be marked (``_mark`` and ``_annotated``): one query.
-
-    Two index lookups joined by UNION ALL (their comments, their reactions), so that the time does not grow
-    with the phase's comments: one query with an OR across a join read every comment of the phase (13-24 ms at
-    7,000 comments in H1, against well under 1 ms now)."""
-    if phase_id is None:  # before the first phase: nothing to mark
+    its panel as their own render would be marked (``_mark`` and ``_annotated``): one query
+    (``selectors_live.marks``)."""
+    if phase_id is None or viewer.participant is None:  # before the first phase: nothing to mark
         return set(), {}
-    participant = viewer.participant
-    authored = Q(author_participant=participant)
-    if viewer.user is not None and viewer.user.is_authenticated:
-        authored |= Q(author_user=viewer.user)
-    written = (
-        Comment.objects.filter(authored, workshop=viewer.workshop, phase_id=phase_id)
-        .annotate(kind=Value("", output_field=CharField()))
-        .values_list("pk", "kind")
-        .order_by()
-    )
-    reacted = (
-        Reaction.objects.filter(participant=participant, comment__workshop=viewer.workshop, comment__phase_id=phase_id)
-        .values_list("comment_id", "kind")
-        .order_by()
-    )
-    mine, reactions = set(), {}
-    for pk, kind in written.union(reacted, all=True):
-        if kind:
-            reactions[pk] = kind
-        else:
-            mine.add(pk)
-    return mine, reactions
+    user = viewer.user if viewer.user is not None and viewer.user.is_authenticated else None
+    return selectors_live.marks(viewer.workshop.pk, phase_id, viewer.participant.pk, user and user.pk)
 
 
 def live_page(
@@ -327,8 +302,9 @@ def live_page(
 ) -> LivePage:
     """Everything the live page shows: state, agenda, the current (or given) phase and its threads (the latest
     ``limit`` top-level comments of each). ``shared``: as any plain participant sees it (see
-    ``shared_panel_key``). ``state``: the workshop's ``live_state``, when the caller has read it already."""
-    live = state or live_state(viewer)
+    ``shared_panel_key``). ``state``: the workshop's LiveState, when the caller has read it (``live_read``)."""
+    live = state or LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
+    live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
     shown = phase or live.current_phase
     if shown is not None:
@@ -366,21 +342,6 @@ def agenda_phases(workshop) -> QuerySet[Phase]:
 
 def phase_of_workshop(viewer: LiveViewer, phase_id: int) -> Phase | None:
     return Phase.objects.select_related("case").filter(pk=phase_id, workshop=viewer.workshop).first()
-
-
-def needs_late_placement(viewer: LiveViewer) -> bool:
-    """A participant (not a leader or presenter) in the rounds phase, with rounds planned, who has no room in
-    any of them: one query."""
-    participant = viewer.participant
-    if participant is None or participant.role != participant.Role.PARTICIPANT:
-        return False
-    workshop = viewer.workshop
-    return (
-        LiveState.objects.filter(pk=workshop.pk, current_phase__kind=Phase.Kind.ROUNDS)
-        .filter(Exists(Round.objects.filter(workshop=workshop)))
-        .exclude(Exists(RoomMember.objects.filter(round__workshop=workshop, participant=participant)))
-        .exists()
-    )
 
 
 def _viewer_rooms(viewer: LiveViewer) -> QuerySet:

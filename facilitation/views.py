@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import throttle
 from facilitation import realtime, selectors, services
-from facilitation.models import COMMENT_MAX_LENGTH, LiveState, Phase
+from facilitation.models import COMMENT_MAX_LENGTH, Phase
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.services import LiveError
 from workshops.models import Workshop
@@ -104,30 +104,34 @@ def _with_csrf(request, html: str) -> str:
     return mark_safe(html.replace(realtime.csrf_slot(), get_token(request)))  # noqa: S308  # nosec B308, B703
 
 
-def _place_if_late(viewer: LiveViewer) -> None:
-    """Someone arriving during the small-group rounds goes straight into the smallest suitable room.
+def _read_placed(viewer: LiveViewer, *, shared: bool) -> selectors.LiveRead:
+    """The page's read of the workshop (``selectors.live_read``); someone arriving during the small-group rounds
+    goes straight into the smallest suitable room first, and the page reads again.
 
-    One read decides; only someone not yet placed takes the workshop's lock (every page load used to).
+    The same read decides; only someone not yet placed takes the workshop's lock (every page load used to).
     """
-    if selectors.needs_late_placement(viewer):
+    read = selectors.live_read(viewer, shared=shared)
+    if read.unplaced:
         services.late_joiner_place(workshop=viewer.workshop, participant=viewer.participant)
+        read = selectors.live_read(viewer, shared=shared)
+    return read
 
 
 def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 200, **extra):
-    _place_if_late(viewer)
-    last_event = selectors.last_event_id(viewer)  # before reading: a change in between is sent again
     limit = selectors.thread_limit(request.GET.get("show"))
     # A plain participant's panel comes from the copy they share, with their own marks put in, so that the page
-    # is right without its script too. A refused write's page keeps the draft in a render of its own.
-    state = selectors.live_state(viewer)
-    panel = None if extra else _shared_panel(request, viewer, limit, state=state)
+    # is right without its script too. A refused write's page keeps the draft in a render of its own. The read
+    # comes before the page's comments are: a change in between is sent again from ``read.last_event``.
+    read = _read_placed(viewer, shared=not extra)
+    state = read.state
+    panel = None if extra else _shared_panel(request, viewer, limit, read=read)
     if panel is None:
         page = selectors.live_page(viewer, limit=limit, state=state)
     else:
         page = selectors.LivePage(live=state, phase=None, phases=[], threads=[], limit=limit)
         mine, reactions = selectors.own_marks(viewer, state.current_phase_id)
         panel = mark_safe(realtime.mark_own(panel, mine, reactions))  # noqa: S308  # nosec B308, B703
-    context = _live_context(viewer, page, last_event, panel_html=panel, **extra)
+    context = _live_context(viewer, page, read.last_event, panel_html=panel, **extra)
     return render(request, template, context, status=status)
 
 
@@ -146,8 +150,11 @@ def live(request, workshop_id: int):
 # the same for all of them (in the rounds, for all of a room's members), so it is rendered once per change of
 # the workshop (or room) and language and shared through the cache (see ``selectors.shared_panel_key``); each
 # page then marks its own comments and reactions, as it does for pushed comments, and the live page has them
-# marked by the server. Changes that make no event (an agenda edit) show within PANEL_CACHE_SECONDS.
-PANEL_CACHE_SECONDS = 5
+# marked by the server. Every change a copy shows makes an event, and with it a new key: comments and their
+# marks, rooms and rounds, the phase and edits to it (``phase_update`` shows the edited phase again). What makes
+# none (a case's text, a leader's name, a room's meeting link) shows within PANEL_CACHE_SECONDS. In a quiet
+# room a copy used to be rendered anew every 5 s (110 ms of CPU at 10,000 comments, bench H1).
+PANEL_CACHE_SECONDS = 30
 
 
 @never_cache
@@ -155,25 +162,25 @@ PANEL_CACHE_SECONDS = 5
 def panel(request, workshop_id: int):
     """The current phase's panel alone, fetched by the page when the phase changes."""
     viewer = live_viewer(request, workshop_id)
-    _place_if_late(viewer)
+    read = _read_placed(viewer, shared=True)
     limit = selectors.thread_limit(request.GET.get("show"))
-    html = _shared_panel(request, viewer, limit)
+    html = _shared_panel(request, viewer, limit, read=read)
     if html is None:
-        page = selectors.live_page(viewer, limit=limit)
+        page = selectors.live_page(viewer, limit=limit, state=read.state)
         return render(request, "facilitation/partials/panel.html", _live_context(viewer, page, 0))
     return HttpResponse(html)
 
 
-def _shared_panel(request, viewer: LiveViewer, limit: int, state: LiveState | None = None) -> str | None:
+def _shared_panel(request, viewer: LiveViewer, limit: int, read: selectors.LiveRead) -> str | None:
     """The current phase's panel from the copy the viewer shares with others like them (rendered now if there is
-    none yet), with this browser's CSRF token; None when the viewer's panel is their own. ``state``: the
-    workshop's LiveState with its current phase, when the caller has read it."""
-    key = selectors.shared_panel_key(viewer, limit, translation.get_language(), state=state)
+    none yet), with this browser's CSRF token; None when the viewer's panel is their own. ``read``: the page's
+    ``live_read``."""
+    key = selectors.shared_panel_key(viewer, limit, translation.get_language(), read=read)
     if key is None:
         return None
     html = cache.get(key)
     if html is None:
-        page = selectors.live_page(viewer, limit=limit, shared=True, state=state)
+        page = selectors.live_page(viewer, limit=limit, shared=True, state=read.state)
         html = render_to_string(
             "facilitation/partials/panel.html", _live_context(viewer, page, 0, csrf_token=realtime.csrf_slot())
         )

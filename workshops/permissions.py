@@ -28,9 +28,10 @@ class WorkshopAccess:
     is_contact_person: bool
 
 
-def workshop_for_viewer(request, workshop_id: int) -> WorkshopAccess:
-    """The workshop if the request may see it (facilitator, own contact person, its participant)."""
-    workshop = workshop_with_cases(workshop_id)
+def workshop_for_viewer(request, workshop_id: int, *, cases: bool = True) -> WorkshopAccess:
+    """The workshop if the request may see it (facilitator, own contact person, its participant); with its
+    cases loaded unless ``cases`` is false (the live pages, read on every load, show the current phase's case)."""
+    workshop = workshop_with_cases(workshop_id, cases=cases)
     if workshop is None:
         raise Http404
     user = request.user

@@ -8,9 +8,10 @@ from accounts.models import User
 from workshops.models import InvitationBatch, Participant, Workshop, WorkshopStatusChange
 
 
-def workshop_with_cases(workshop_id: int) -> Workshop | None:
-    """One workshop with its organisation and cases loaded."""
-    return Workshop.objects.select_related("organisation").prefetch_related("cases").filter(pk=workshop_id).first()
+def workshop_with_cases(workshop_id: int, *, cases: bool = True) -> Workshop | None:
+    """One workshop with its organisation and (unless ``cases`` is false) its cases loaded."""
+    workshops = Workshop.objects.select_related("organisation")
+    return (workshops.prefetch_related("cases") if cases else workshops).filter(pk=workshop_id).first()
 
 
 def workshops_for_user(user: User) -> QuerySet[Workshop]:

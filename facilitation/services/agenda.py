@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from facilitation import realtime
 from facilitation.models import LiveState, Phase, Prompt
 from facilitation.services.common import (
     LiveError,
@@ -108,13 +109,23 @@ def phase_create(
 
 @transaction.atomic
 def phase_update(*, phase: Phase, data: dict, prompts: list[str] | None = None) -> Phase:
-    """Save edited fields and prompts of a phase; prompts with answers are kept."""
+    """Save edited fields and prompts of a phase; prompts with answers are kept.
+
+    Editing the phase a live workshop is in shows it again to everyone (broadcasts ``phase`` and ``timer``
+    after commit): open pages show the edit at once, and the panel's shared copies are made anew."""
     for name, value in data.items():
         setattr(phase, name, value)
     phase.full_clean()
     phase.save()
     if prompts is not None:
         _set_prompts(phase, prompts)
+    running = (
+        LiveState.objects.select_related("current_phase__case", "workshop")
+        .filter(pk=phase.workshop_id, current_phase=phase, workshop__status=Workshop.Status.LIVE)
+        .first()
+    )
+    if running is not None:
+        realtime.publish_phase(running)
     return phase
 
 

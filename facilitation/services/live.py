@@ -24,16 +24,6 @@ from workshops.models import Participant, Workshop
 from workshops.services import workshop_transition
 
 
-def _publish_phase(live: LiveState) -> None:
-    phase = live.current_phase
-    payload = {"phase": phase.pk if phase else None, "title": phase.title if phase else ""}
-    panels = realtime.phase_panels(live)
-    if panels:
-        payload["i18n"] = panels  # plain participants' pages show it at once instead of asking for it
-    realtime.publish(workshop_id=live.pk, kind="phase", payload=payload)
-    realtime.publish(workshop_id=live.pk, kind="timer", payload=realtime.timer_payload(live))
-
-
 @transaction.atomic
 def live_start(*, workshop: Workshop, by) -> LiveState:
     """Open the workshop: status "live", the agenda's first phase on everyone's screen.
@@ -51,7 +41,7 @@ def live_start(*, workshop: Workshop, by) -> LiveState:
     if live.current_phase is None:
         live.current_phase = workshop.phases.order_by("position", "id").first()
     live.save()
-    _publish_phase(live)
+    realtime.publish_phase(live)
     return live
 
 
@@ -78,7 +68,7 @@ def phase_go(*, workshop: Workshop, phase: Phase | None = None, offset: int = 0)
     live.timer_deadline = None
     live.timer_remaining = None
     live.save()
-    _publish_phase(live)
+    realtime.publish_phase(live)
     return live
 
 

@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from facilitation import selectors, services
-from facilitation.models import Comment, Phase, Reaction, Room, RoomMember
+from facilitation import selectors, selectors_live, services
+from facilitation.models import Comment, Event, Phase, Reaction, Room, RoomMember, Round
 from tests.facilitation.conftest import comment_as, guest_client, viewer_of
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import Participant
@@ -368,7 +369,7 @@ def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_o
     comment_as(running_round, other, "Toisen toinen", room=rooms[0].pk)
     Reaction.objects.create(comment=theirs, participant=person, kind=Reaction.Kind.GOOD_POINT)
     Reaction.objects.create(comment=mine, participant=other, kind=Reaction.Kind.AGREE)
-    rounds = selectors.live_state(viewer).current_phase_id
+    rounds = selectors.live_read(viewer).state.current_phase_id
     with CaptureQueriesContext(connection) as captured:
         assert selectors.own_marks(viewer, rounds) == ({mine.pk}, {theirs.pk: Reaction.Kind.GOOD_POINT})
     assert len(captured) == 1
@@ -382,17 +383,18 @@ def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_o
 
 
 def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state_once(running_round):
-    """Ten queries: session, workshop, cases, participant; late placement; the newest event the page may see;
-    the state with its phase; the member's room; the room's newest event; the member's own marks."""
+    """Six queries: session, workshop, participant; the state with its phase; one read of the newest
+    event the page may see, late placement, the member's room and the copy's newest events; the member's own
+    marks."""
     person, _room = room_member(running_round)
     client = guest_client(person)
     client.get(url("live", running_round))  # the copy is made
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url("live", running_round))
     assert response.status_code == 200
-    assert len(captured) == 10
+    assert len(captured) == 6
     state_reads = [query for query in captured if 'FROM "facilitation_livestate"' in query["sql"]]
-    assert len(state_reads) == 2  # the state itself, and late placement's check of the phase
+    assert len(state_reads) == 1
 
 
 def test_a_pushed_comment_is_rendered_as_nobodys_without_the_template_engine_searching_it(running_round, monkeypatch):
@@ -475,3 +477,94 @@ def test_the_pushed_panels_are_read_once_and_each_titled_in_its_language(live_wo
     assert "Havaintoja ja kysymyksiä tapausesimerkistä" in panels["fi"]["panel"]
     assert "Iakttagelser och frågor om fallexemplet" in panels["sv"]["panel"]
     assert "Observations and questions on the case" in panels["en"]["panel"]
+
+
+def _orm_read(viewer) -> selectors_live.ParticipantRead:
+    """What ``selectors_live.participant_read`` answers, read with the ORM as the selectors did before."""
+    workshop, person = viewer.workshop, viewer.participant
+
+    def newest(events) -> int:
+        return events.filter(workshop=workshop).order_by("-id").values_list("id", flat=True).first() or 0
+
+    running = Round.objects.filter(workshop=workshop, started_at__isnull=False, closed_at__isnull=True)
+    room = (
+        Room.objects.filter(round=running.order_by("number").first())
+        .filter(Q(members__participant=person, members__left_at__isnull=True) | Q(leader=person))
+        .order_by("index")
+        .first()
+    )
+    panel_room = None if room is None or room.leader_id == person.pk else room.pk
+    return selectors_live.ParticipantRead(
+        newest_seen=newest(Event.objects.filter(selectors._audience(viewer))),
+        has_rounds=Round.objects.filter(workshop=workshop).exists(),
+        placed=RoomMember.objects.filter(round__workshop=workshop, participant=person).exists(),
+        panel_room=panel_room,
+        newest_all=newest(Event.objects.filter(audience=Event.Audience.ALL)),
+        newest_room=newest(Event.objects.filter(audience=Event.Audience.ROOM, room_id=panel_room)),
+    )
+
+
+def test_the_participants_read_in_sql_answers_what_the_orm_answers(running_round):
+    """For a room's member, its leader, a member who left, someone with no room and someone in no round yet:
+    the newest event each may see (everyone's, their rooms', their own, not another room's or person's)."""
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round).order_by("index"))
+    first, second = ([m.participant for m in room.members.select_related("participant")] for room in rooms[:2])
+    gone = first[3]
+    services.participant_leave(workshop=running_round, participant=gone)
+    newcomer = ParticipantFactory(workshop=running_round, name="Uusi", first_joined_at=timezone.now())
+    people = [first[0], second[0], rooms[0].leader, gone, newcomer]
+
+    def compare() -> None:
+        for person in people:
+            viewer = viewer_of(running_round, participant=person)
+            assert selectors_live.participant_read(running_round.pk, person.pk, shared=True) == _orm_read(viewer)
+
+    compare()
+    comment_as(running_round, first[1], "Ensimmäisessä", room=rooms[0].pk)
+    compare()
+    comment_as(running_round, second[1], "Toisessa", room=rooms[1].pk)  # the newest event: room 2's only
+    compare()
+    for person in (first[0], newcomer):
+        Event.objects.create(
+            workshop=running_round, kind="comment.mine", audience=Event.Audience.PERSON, participant=person
+        )
+        compare()
+    seen = selectors_live.participant_read(running_round.pk, second[0].pk, shared=False)
+    assert seen.newest_seen == _orm_read(viewer_of(running_round, participant=second[0])).newest_seen
+    assert (seen.panel_room, seen.newest_all, seen.newest_room) == (None, 0, 0)  # not asked for
+    services.round_close(workshop=running_round)  # no round running: nobody's room is shown
+    compare()
+    assert selectors_live.participant_read(running_round.pk, first[0].pk, shared=True).panel_room is None
+
+
+def test_own_marks_count_what_a_signed_in_participant_wrote_as_their_user(running_round, facilitator):
+    rooms = list(Room.objects.filter(round__number=1, round__workshop=running_round).order_by("index"))
+    person = rooms[0].members.select_related("participant").first().participant
+    written = comment_as(running_round, person, "Käyttäjänä", room=rooms[0].pk)
+    Comment.objects.filter(pk=written.pk).update(author_participant=None, author_user=facilitator)
+    phase = written.phase_id
+    assert selectors.own_marks(viewer_of(running_round, participant=person), phase) == (set(), {})
+    as_user = viewer_of(running_round, participant=person, user=facilitator)
+    assert selectors.own_marks(as_user, phase) == ({written.pk}, {})
+
+
+def test_an_edit_of_the_running_phase_reaches_open_pages_and_renews_the_shared_copy(
+    live_workshop, django_capture_on_commit_callbacks
+):
+    """The copy lives PANEL_CACHE_SECONDS, long after an edit: the edit's event makes a new copy, and open pages
+    get the edited phase (with the plain participants' panel) at once. Editing another phase pushes nothing."""
+    phase = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    services.phase_go(workshop=live_workshop, phase=phase)
+    client = guest_client(ParticipantFactory(workshop=live_workshop))
+    cache.clear()
+    assert "Uusi kysymys tänään" not in client.get(url("panel", live_workshop)).content.decode()  # the copy
+    events = Event.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_update(phase=live_workshop.phases.exclude(pk=phase.pk).first(), data={"title": "Muu"})
+    assert Event.objects.count() == events
+    prompts = [prompt.text for prompt in phase.prompts.all()]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_update(phase=phase, data={}, prompts=[*prompts, "Uusi kysymys tänään"])
+    pushed = Event.objects.filter(kind="phase").latest("id").payload
+    assert pushed["phase"] == phase.pk and "Uusi kysymys tänään" in str(pushed["i18n"])
+    assert "Uusi kysymys tänään" in client.get(url("panel", live_workshop)).content.decode()

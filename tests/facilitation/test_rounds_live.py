@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facilitation import selectors, services
-from facilitation.models import Comment, Event, Phase, Room, RoomMember, Round
+from facilitation.models import Comment, Event, Phase, Room, RoomMember, Round, room_thread_key
 from facilitation.services import LiveError
 from tests.facilitation.conftest import guest_client, viewer_of
 from tests.workshops.factories import ParticipantFactory
@@ -159,11 +159,25 @@ def test_a_late_joiner_goes_to_the_smallest_room_of_the_running_and_later_rounds
     services.round_start(workshop=rounds_workshop, number=2)
     late = ParticipantFactory(workshop=rounds_workshop, name="Myöhästynyt", first_joined_at=timezone.now())
     sizes_before = {room.pk: room.members.count() for room in Room.objects.filter(round__number=2)}
-    guest_client(late).get(url("live", rounds_workshop))  # arriving places them
+    page = guest_client(late).get(url("live", rounds_workshop)).content.decode()  # arriving places them
     memberships = RoomMember.objects.filter(participant=late).order_by("round__number")
     assert [m.round.number for m in memberships] == [2, 3]
     assert sizes_before[memberships[0].room_id] == min(sizes_before.values())
     assert not RoomMember.objects.filter(participant=late, round__number=1).exists()
+    # The same answer already shows them their room (the page reads again after placing them).
+    assert f'data-thread="{room_thread_key(memberships[0].room_id)}"' in page
+
+
+@pytest.mark.parametrize("page", ["panel", "live"])
+def test_a_late_joiner_is_placed_by_whichever_page_they_load_first(rounds_workshop, page):
+    services.round_start(workshop=rounds_workshop, number=1)
+    late = ParticipantFactory(workshop=rounds_workshop, name="Myöhästynyt", first_joined_at=timezone.now())
+    client = guest_client(late)
+    html = client.get(url(page, rounds_workshop)).content.decode()
+    room = RoomMember.objects.get(participant=late, round__number=1).room
+    assert f'data-thread="{room_thread_key(room.pk)}"' in html
+    client.get(url(page, rounds_workshop))  # placed once: a second load changes nothing
+    assert RoomMember.objects.filter(participant=late).count() == 3
 
 
 def test_people_who_leave_are_shown_as_gone_and_rebalancing_keeps_the_running_round(
