@@ -85,6 +85,11 @@ class LivePage:
         """How many the "Show earlier comments" link asks for."""
         return min(self.limit * 2, THREAD_MAX)
 
+    @classmethod
+    def bar_only(cls, live: LiveState) -> LivePage:
+        """A page that shows the live bar (timer, broadcast) and no phase's panel: the room overview."""
+        return cls(live=live, phase=live.current_phase, phases=[], threads=[])
+
 
 def _own(viewer: LiveViewer) -> Q:
     if viewer.participant is not None:
@@ -489,18 +494,15 @@ def _room_queryset():
     return Room.objects.select_related("case", "leader", "round").prefetch_related(Prefetch("members", members))
 
 
-def running_round(workshop) -> Round | None:
-    return (
-        Round.objects.filter(workshop=workshop, started_at__isnull=False, closed_at__isnull=True)
-        .order_by("-number")
-        .first()
-    )
+def workshop_rounds(workshop) -> tuple[list[Round], Round | None]:
+    """The workshop's rounds in order, and the running one (started, not closed; one at a time) or None."""
+    rounds = list(Round.objects.filter(workshop=workshop).order_by("number"))
+    return rounds, next((r for r in rounds if r.started_at and not r.closed_at), None)
 
 
 def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> RoundView:
     """The viewer's room in the running round (members, leader, its latest ``limit`` notes), or what comes next."""
-    rounds = list(Round.objects.filter(workshop=viewer.workshop).order_by("number"))
-    running = next((r for r in rounds if r.started_at and not r.closed_at), None)
+    rounds, running = workshop_rounds(viewer.workshop)
     upcoming = next((r for r in rounds if r.started_at is None), None)
     view = RoundView(round=running, total=len(rounds), next_round=upcoming)
     if running is None or viewer.participant is None:
@@ -533,13 +535,15 @@ def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> 
 LATEST_PER_ROOM = 3
 
 
-def rooms_overview_key(viewer: LiveViewer, round_: Round | None, rounds: list, connected: set[int], language: str):
-    """What the facilitators' room overview depends on, as a cache key: the newest event they may see, the
-    rounds, who is connected and the language. One query."""
+def rooms_overview_key(
+    viewer: LiveViewer, round_: Round | None, rounds: list, connected: set[int], language: str, last_event: int
+) -> str:
+    """What the facilitators' room overview depends on, as a cache key: the newest event they may see
+    (``last_event_id``), the rounds, who is connected and the language."""
     people = hashlib.blake2b(",".join(map(str, sorted(connected))).encode(), digest_size=8).hexdigest()
     plan = ",".join(f"{r.pk}:{r.started_at and r.started_at.timestamp()}:{r.closed_at and 1}" for r in rounds)
     return (
-        f"rooms-overview:{viewer.workshop.pk}:{round_.pk if round_ else 0}:{last_event_id(viewer)}:"
+        f"rooms-overview:{viewer.workshop.pk}:{round_.pk if round_ else 0}:{last_event}:"
         f"{hashlib.blake2b(plan.encode(), digest_size=8).hexdigest()}:{people}:{language}"
     )
 

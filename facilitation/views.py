@@ -496,10 +496,10 @@ def room_help(request, workshop_id: int, room_id: int):
 OVERVIEW_CACHE_SECONDS = 30
 
 
-def _rooms_overview_html(request, viewer: LiveViewer, round_, rounds: list) -> str:
+def _rooms_overview_html(request, viewer: LiveViewer, round_, rounds: list, last_event: int) -> str:
     """The rooms overview fragment, rendered once per change of the workshop and shared by its facilitators."""
     connected = selectors.connected_participant_ids(viewer.workshop.pk)
-    key = selectors.rooms_overview_key(viewer, round_, rounds, connected, translation.get_language())
+    key = selectors.rooms_overview_key(viewer, round_, rounds, connected, translation.get_language(), last_event)
     html = cache.get(key)
     if html is None:
         context = {
@@ -521,15 +521,14 @@ def rooms_live(request, workshop_id: int):
     """The facilitator's overview of every room in the running round, kept up to date by the page."""
     viewer = live_viewer(request, workshop_id)
     require_live_facilitator(viewer)
-    round_ = selectors.running_round(viewer.workshop)
-    rounds = list(viewer.workshop.rounds.order_by("number"))
-    overview = _rooms_overview_html(request, viewer, round_, rounds)
+    rounds, round_ = selectors.workshop_rounds(viewer.workshop)
     if request.GET.get("fragment"):
-        return HttpResponse(overview)
+        return HttpResponse(_rooms_overview_html(request, viewer, round_, rounds, selectors.last_event_id(viewer)))
+    read = selectors.live_read(viewer)  # the bar's timer and broadcast; no phase's panel on this page
+    overview = _rooms_overview_html(request, viewer, round_, rounds, read.last_event)
     context = {"viewer": viewer, "workshop": viewer.workshop, "round": round_, "rounds": rounds, "overview": overview}
-    page = selectors.live_page(viewer)
-    last_event = selectors.last_event_id(viewer)
-    return render(request, "facilitation/rooms_live.html", {**_live_context(viewer, page, last_event), **context})
+    page = selectors.LivePage.bar_only(read.state)
+    return render(request, "facilitation/rooms_live.html", {**_live_context(viewer, page, read.last_event), **context})
 
 
 @never_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facilitation import selectors, selectors_live, services
-from facilitation.models import Comment, Event, Phase, Reaction, Room, RoomMember, Round
+from facilitation.models import Comment, Event, LiveState, Phase, Reaction, Room, RoomMember, Round
 from tests.facilitation.conftest import comment_as, guest_client, viewer_of
 from tests.workshops.factories import ParticipantFactory
 from workshops.models import Participant
@@ -395,6 +395,32 @@ def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state
     assert len(captured) == 6
     state_reads = [query for query in captured if 'FROM "facilitation_livestate"' in query["sql"]]
     assert len(state_reads) == 1
+
+
+def test_the_room_overview_reads_no_phase_panel_and_still_shows_the_live_bar(
+    running_round, facilitator, facilitator_client
+):
+    """With the overview's shared copy made, eight queries for the page: session, user, workshop, the user's
+    participant row, the rounds (the running one among them), who is connected, the state with its phase, the
+    newest event; the fragment seven (no state). The page shows no phase's panel, so it reads none; its bar
+    still shows the round's timer and the facilitator's message."""
+    services.broadcast_send(workshop=running_round, text="Viisi minuuttia jäljellä")
+    address = url("rooms_live", running_round)
+    counts = {}
+    for page in (address, address + "?fragment=1"):
+        facilitator_client.get(page)  # the copy is made
+        with CaptureQueriesContext(connection) as captured:
+            response = facilitator_client.get(page)
+        assert response.status_code == 200
+        counts[page] = len(captured)
+    assert counts == {address: 8, address + "?fragment=1": 7}
+    html = facilitator_client.get(address).content.decode()
+    live = LiveState.objects.get(pk=running_round.pk)
+    shown = re.search(r'data-deadline="([^"]+)"', html)
+    assert shown and datetime.fromisoformat(shown.group(1)) == live.timer_deadline  # the round's timer runs
+    assert "Viisi minuuttia jäljellä" in html
+    newest = selectors.last_event_id(viewer_of(running_round, user=facilitator, staff=True))
+    assert f'data-last-event="{newest}"' in html
 
 
 def test_a_pushed_comment_is_rendered_as_nobodys_without_the_template_engine_searching_it(running_round, monkeypatch):
