@@ -51,6 +51,7 @@ RATIO_TARGETS = [
     ("S2 p95 ≤ 1.5 × B3 p95", "S2", "p95_ms", "B3", "p95_ms", 1.5, 1000),
     ("S1 p95 ≤ 1.5 × B3 p95", "S1", "p95_ms", "B3", "p95_ms", 1.5, 300),
     ("S5 last ≤ 1.5 × S2 p95", "S5", "last_ms", "S2", "p95_ms", 1.5, None),
+    ("S5 round: last ≤ 1.5 × S2 p95", "S5 rounds", "last_ms", "S2", "p95_ms", 1.5, None),
 ]
 
 

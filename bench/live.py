@@ -45,6 +45,7 @@ WORDS = [
     "pyörätie",
     "tiimi",
 ]
+ROOM_SIZE = 8  # S5's rounds: people per room, as in a rotating small-group workshop
 _servers: dict[tuple[str, int], Servers] = {}
 
 
@@ -97,11 +98,14 @@ class Seeded:
     participants: list[dict]  # cookies, in order
     rooms: dict[int, list[int]] = field(default_factory=dict)  # room id -> positions in ``participants``
     phase_titles: list[tuple[int, str]] = field(default_factory=list)  # S5: (phase id, marker in its title)
+    rounds_phase: tuple[int, str] | None = None  # S5: the small-group phase after those (id, marker in its title)
     last_event: int = 0
 
 
-def seed(participants: int, *, label: str, rooms: int = 0, phase_changes: int = 0) -> Seeded:
-    """A live workshop on a discussion phase with ``participants`` guests; optionally a running round of rooms."""
+def seed(participants: int, *, label: str, rooms: int = 0, phase_changes: int = 0, planned_rounds: int = 0) -> Seeded:
+    """A live workshop on a discussion phase with ``participants`` guests; optionally a running round of
+    ``rooms`` rooms, or (S5) ``planned_rounds`` rounds not started yet, in rooms of ``ROOM_SIZE`` that mix
+    people anew each round, with their small-group phase after the ``phase_changes`` phases."""
     from django.db import connections, transaction
 
     from accounts.models import User
@@ -130,10 +134,20 @@ def seed(participants: int, *, label: str, rooms: int = 0, phase_changes: int = 
                 workshop=workshop, kind=Phase.Kind.DISCUSSION, title=f"Next {marker}", duration_minutes=10
             )
             titles.append((later.pk, marker))
+        rounds_phase = None
+        if planned_rounds:
+            marker = loadgen.new_marker()
+            rounds_phase = (
+                services.phase_create(
+                    workshop=workshop, kind=Phase.Kind.ROUNDS, title=f"Small groups {marker}", duration_minutes=30
+                ).pk,
+                marker,
+            )
         people = Participant.objects.bulk_create(
             Participant(workshop=workshop, name=f"Guest {number}", role=Participant.Role.PARTICIPANT)
             for number in range(participants)
         )
+        _plan_rounds(workshop, people, planned_rounds)
     services.live_start(workshop=workshop, by=facilitator)
     room_positions: dict[int, list[int]] = {}
     if rooms:
@@ -155,10 +169,28 @@ def seed(participants: int, *, label: str, rooms: int = 0, phase_changes: int = 
         participants=[guest_cookies(person) for person in people],
         rooms=room_positions,
         phase_titles=titles,
+        rounds_phase=rounds_phase,
         last_event=Event.objects.filter(workshop=workshop).order_by("-pk").values_list("pk", flat=True).first() or 0,
     )
     connections.close_all()
     return seeded
+
+
+def _plan_rounds(workshop, people: list, rounds: int) -> None:
+    """``rounds`` rounds, not started, of rooms of ``ROOM_SIZE``; each round shuffles who meets whom."""
+    from facilitation.models import Room, RoomMember, Round
+
+    rng = random.Random(5)
+    count = max(1, len(people) // ROOM_SIZE)
+    for number in range(1, rounds + 1):
+        round_ = Round.objects.create(workshop=workshop, number=number)
+        room_rows = Room.objects.bulk_create(Room(round=round_, index=index) for index in range(count))
+        order = list(people)
+        rng.shuffle(order)
+        RoomMember.objects.bulk_create(
+            RoomMember(round=round_, room=room_rows[position % count], participant=person)
+            for position, person in enumerate(order)
+        )
 
 
 # --- plans -------------------------------------------------------------------------------------------------
@@ -342,9 +374,11 @@ def run_s4(ctx) -> dict:
 
 
 def run_s5(ctx) -> dict:
+    """Phase changes, then (after a change to the small-group phase, not measured) round starts: for each, when
+    the last participant had its frame and when the last one showed the panel that follows it."""
     servers = servers_for(ctx)
-    changes = 1 if ctx.quick else 3
-    seeded = seed(size(ctx, 1000), label="S5", phase_changes=changes)
+    changes, round_changes = (1, 1) if ctx.quick else (3, 2)
+    seeded = seed(size(ctx, 1000), label="S5", phase_changes=changes, planned_rounds=round_changes)
     bases = servers.bases
     clients = [
         _client(index, bases[index % len(bases)], seeded, cookies, ("all",), panel=True)
@@ -352,19 +386,34 @@ def run_s5(ctx) -> dict:
     ]
     base = servers.base
     headers = {**request_headers(base, seeded.facilitator, csrf=True), "Accept": "application/json"}
-    sends = [
-        loadgen.Send(
-            at=1 + 8 * number,
-            marker=marker,
-            url=f"{base}/w/{seeded.workshop_id}/control/goto/",
-            headers=headers,
-            fields={"phase": str(phase_id)},
-        )
+
+    def control(at: float, action: str, marker: str, fields: dict) -> loadgen.Send:
+        url = f"{base}/w/{seeded.workshop_id}/control/{action}/"
+        return loadgen.Send(at=at, marker=marker, url=url, headers=headers, fields=fields)
+
+    phases = [
+        control(1 + 8 * number, "goto", marker, {"phase": str(phase_id)})
         for number, (phase_id, marker) in enumerate(seeded.phase_titles)
     ]
-    plan = _plan(ctx, clients, sends, 1 + 8 * changes + loadgen.DRAIN_SECONDS)
+    rounds_phase_id, rounds_marker = seeded.rounds_phase
+    into_rounds = control(1 + 8 * changes, "goto", rounds_marker, {"phase": str(rounds_phase_id)})
+    round_markers = {number: loadgen.new_marker() for number in range(1, round_changes + 1)}
+    rounds = [
+        control(into_rounds.at + 8 * number, "round-start", marker, {"round": str(number)})
+        for number, marker in round_markers.items()
+    ]
+    sends = [*phases, into_rounds, *rounds]
+    plan = _plan(ctx, clients, sends, rounds[-1].at + 8 + loadgen.DRAIN_SECONDS, round_markers=round_markers)
     raw = loadgen.run(plan)
-    row = _row("S5", ctx, plan, raw, len(clients))
+    rows = []
+    for name, measured in (("S5", phases), ("S5 rounds", rounds)):
+        part = loadgen.Plan(**{**plan.__dict__, "sends": measured})
+        rows.append({**_row(name, ctx, part, raw, len(clients)), **_last_of_each(measured, raw, len(clients))})
+    return {"rows": rows}
+
+
+def _last_of_each(sends: list[loadgen.Send], raw: dict, clients: int) -> dict:
+    """For each change in ``sends``: when the last participant had its frame, and the panel after it."""
     sent = {record["marker"]: record["sent"] for record in raw["sends"]}
     lasts, panels, panel_times, panel_missing = [], [], [], 0
     for send in sends:
@@ -375,26 +424,24 @@ def run_s5(ctx) -> dict:
             for marker, done, status in c["panels"]
             if marker == send.marker and status == 200
         ]
-        panel_missing += len(clients) - len(loaded)
+        panel_missing += clients - len(loaded)
         if send.marker in sent and receipts:
             lasts.append(max(receipts) - sent[send.marker])
         if send.marker in sent and loaded:
             panels.append(max(loaded) - sent[send.marker])
             panel_times += [done - sent[send.marker] for done in loaded]
-    row.update(
-        {
-            "changes": changes,
-            "last_ms": ms(max(lasts) if lasts else None),
-            "last_each_ms": [ms(value) for value in lasts],
-            "last_panel_ms": ms(max(panels) if panels else None),
-            "panel_p95_ms": ms(percentile(panel_times, 0.95)),
-            "panels_missing": panel_missing,
-            "show": ["last_ms", "last_panel_ms", "panels_missing"],
-        }
-    )
+    figures = {
+        "changes": len(sends),
+        "last_ms": ms(max(lasts) if lasts else None),
+        "last_each_ms": [ms(value) for value in lasts],
+        "last_panel_ms": ms(max(panels) if panels else None),
+        "panel_p95_ms": ms(percentile(panel_times, 0.95)),
+        "panels_missing": panel_missing,
+        "show": ["last_ms", "last_panel_ms", "panels_missing"],
+    }
     if panel_missing:
-        row["problems"] = [f"{panel_missing} panels not loaded"]
-    return {"rows": [row]}
+        figures["problems"] = [f"{panel_missing} panels not loaded"]
+    return figures
 
 
 def run_s6(ctx) -> dict:

@@ -54,7 +54,7 @@ class Client:
     cookie: str = ""
     audiences: tuple[str, ...] = ("all",)
     events_url: str = ""  # catch-up after (re)connect, as live.js; "" for the baselines
-    panel_url: str = ""  # fetched 0–250 ms after a "phase" frame, as live.js
+    panel_url: str = ""  # fetched 0–250 ms after a "phase" or "round" frame, as live.js
     last_event: int = 0  # the page's data-last-event
     heartbeat: bool = True
 
@@ -89,6 +89,7 @@ class Plan:
     sender_origin: str = ""
     storm: tuple[float, float] | None = None  # S6: each client drops once at a random time in [start, end)
     reconnect_delay: tuple[float, float] = (0.5, 1.5)  # live.js: 1 s × (0.5 + random) after a close
+    round_markers: dict = field(default_factory=dict)  # S5: round number -> the marker its "round" frame stands for
 
 
 class Clock:
@@ -119,7 +120,9 @@ class Seen:
     opened: list = field(default_factory=list)  # times the socket opened
     failures: list = field(default_factory=list)  # why an opening failed
     statuses: list = field(default_factory=list)  # HTTP statuses of catch-up and panel requests
-    panels: list = field(default_factory=list)  # (marker of the phase frame, time the panel was loaded, status)
+    panels: list = field(
+        default_factory=list
+    )  # (marker of the phase or round frame, when the panel was loaded, status)
     first_push_after_storm: float | None = None
     dropped_at: float | None = None
     ids: dict = field(default_factory=dict)  # event id -> time received (for the watermark)
@@ -134,16 +137,22 @@ def _note(seen: Seen, text: str, how: str, now: float) -> list[str]:
     return found
 
 
-def _own_words(text: str) -> str:
+def _own_words(text: str, round_markers: dict | None = None) -> str:
     """A frame's text where markers count: a phase frame's pushed panel lists every phase's title (the
-    agenda), so only the phase's own title and the server's time are looked at there."""
-    if '"kind": "phase"' not in text:
+    agenda), so only the phase's own title and the server's time are looked at there. A round's opening
+    frame names no marker (``{"round": n, "open": true}``): the plan's marker for round n stands for it."""
+    is_phase = '"kind": "phase"' in text
+    if not is_phase and not (round_markers and '"kind": "round"' in text):
         return text
     try:
         frame = json.loads(text)
     except ValueError:
         return text
-    return json.dumps({"title": (frame.get("data") or {}).get("title", ""), "now": frame.get("now")})
+    data = frame.get("data") or {}
+    if not is_phase:
+        marker = round_markers.get(data.get("round")) if data.get("open") else None
+        return f"{marker} {text}" if marker else text
+    return json.dumps({"title": data.get("title", ""), "now": frame.get("now")})
 
 
 def _server_now(text: str) -> float | None:
@@ -228,6 +237,46 @@ async def _panel(client: Client, seen: Seen, http, marker: str) -> None:
         seen.failures.append(f"panel:{type(error).__name__}")
 
 
+class _RoundPanels:
+    """As live.js when a round starts: a frame that says "panels" makes the page wait that many seconds for
+    its room's pushed ``round.panel`` (which may also come first) before it asks for its panel itself."""
+
+    def __init__(self, client: Client, seen: Seen, http, background: set) -> None:
+        self.client, self.seen, self.http, self.background = client, seen, http, background
+        self.early: dict = {}  # round -> when its panel came before its frame
+        self.waiting: dict = {}  # round -> (marker, fallback task)
+
+    def started(self, data: dict, marker: str, now: float) -> None:
+        number = data.get("round")
+        if number in self.early:
+            self.seen.panels.append((marker, now, 200))
+        elif data.get("open") and data.get("panels"):
+            fallback = asyncio.create_task(self._ask_after(number, marker, float(data["panels"])))
+            self.background.add(fallback)
+            self.waiting[number] = (marker, fallback)
+        else:
+            self.background.add(asyncio.create_task(_panel(self.client, self.seen, self.http, marker)))
+        self.early.clear()
+
+    def pushed(self, data: dict, now: float) -> None:
+        if not data.get("panel"):
+            return
+        number = data.get("round")
+        waiting = self.waiting.pop(number, None)
+        if waiting is None:
+            self.early[number] = now
+            return
+        marker, fallback = waiting
+        fallback.cancel()
+        self.background.discard(fallback)
+        self.seen.panels.append((marker, now, 200))
+
+    async def _ask_after(self, number, marker: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self.waiting.pop(number, None) is not None:
+            await _panel(self.client, self.seen, self.http, marker)
+
+
 async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -> Seen:
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidStatus
@@ -237,6 +286,7 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
     rng = random.Random(client.index)
     storm_offset = rng.uniform(*plan.storm) if plan.storm else None
     background: set[asyncio.Task] = set()
+    rounds = _RoundPanels(client, seen, http, background)
     attempts = 0
     headers = {"Cookie": client.cookie} if client.cookie else None
     while time.time() < clock.stop_at:
@@ -297,7 +347,7 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                 if text.startswith('{"kind": "catchup"'):
                     answers.put_nowait(text)
                     continue
-                found = _note(seen, _own_words(text), "push", now)
+                found = _note(seen, _own_words(text, plan.round_markers), "push", now)
                 if reconnected and found and seen.first_push_after_storm is None:
                     seen.first_push_after_storm = now
                 if client.events_url or client.panel_url:
@@ -307,7 +357,11 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                         continue
                     if isinstance(event.get("id"), int):
                         seen.ids.setdefault(event["id"], now)
-                    if client.panel_url and event.get("kind") == "phase" and found:
+                    if client.panel_url and event.get("kind") == "round.panel":
+                        rounds.pushed(event.get("data") or {}, now)
+                    elif client.panel_url and event.get("kind") == "round" and found:
+                        rounds.started(event.get("data") or {}, found[0], now)
+                    elif client.panel_url and event.get("kind") == "phase" and found:
                         if (event.get("data") or {}).get("panel"):
                             # As live.js on a plain participant's page: the panel came with the phase.
                             seen.panels.append((found[0], now, 200))

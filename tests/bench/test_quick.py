@@ -1,8 +1,9 @@
-"""A smoke run of the benchmark suite: ``python -m bench S1 B3 --quick`` against the real services.
+"""A smoke run of the benchmark suite: ``python -m bench S1 B3 S5 --quick`` against the real services.
 
 It starts the real stack (its own database and Redis db, Daphne, a Celery worker) and the load
 generator's processes, so it needs PostgreSQL and Redis; it checks that the suite measures what it
-says: every comment reached every participant, nothing answered 5xx, and one JSON report was written.
+says: every comment, phase change and round change reached every participant (and every panel after
+them was loaded), nothing answered 5xx, and one JSON report was written.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ def test_quick_run_delivers_everything(tmp_path):
     )
     output = tmp_path / "bench.json"
     # Its own database and Redis db: a benchmark running meanwhile (kehittamo_bench, db 14) is not disturbed.
-    command = [sys.executable, "-m", "bench", "S1", "B3", "--quick", "--output", str(output)]
+    command = [sys.executable, "-m", "bench", "S1", "B3", "S5", "--quick", "--output", str(output)]
     command += ["--database", "kehittamo_bench_smoke", "--redis-db", "15"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150, check=False)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 
     assert output.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(output.read_text())
     rows = {row["scenario"]: row for row in report["rows"]}
-    assert set(rows) == {"S1", "B3"}
+    assert set(rows) == {"S1", "B3", "S5", "S5 rounds"}
     for row in rows.values():
         assert row["expected"] > 0
         assert row["delivered"] == row["expected"], row
@@ -46,5 +47,8 @@ def test_quick_run_delivers_everything(tmp_path):
         assert row["never_connected"] == 0, row
         assert row["p95_ms"] is not None
     assert rows["S1"]["messages"] > 0 and rows["S1"]["statuses"].get("201") == rows["S1"]["messages"]
+    for change in ("S5", "S5 rounds"):  # the facilitator's POSTs answered, every panel after them loaded
+        assert set(rows[change]["statuses"]) == {"200"} and rows[change]["messages"] == 1, rows[change]
+        assert rows[change]["panels_missing"] == 0 and rows[change]["last_panel_ms"] is not None, rows[change]
     assert report["machine"]["cores"] and report["ok"] is True
     assert result.returncode == 0, result.stdout[-3000:]
