@@ -17,13 +17,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
 from facilitation import fanout
-from facilitation.models import Event
+from facilitation.models import Event, Phase
 
 if TYPE_CHECKING:
     from facilitation.models import Comment, LiveState
@@ -103,10 +104,19 @@ def publish(
 
 
 def publish_ephemeral(
-    *, workshop_id: int, kind: str, payload: dict, staff_only: bool = False, person: LiveViewer | None = None
+    *,
+    workshop_id: int,
+    kind: str,
+    payload: dict,
+    staff_only: bool = False,
+    person: LiveViewer | None = None,
+    room_id: int | None = None,
 ) -> None:
-    """Push without recording (presence counts, "this one is yours"); lost pushes are fine here."""
-    if person is not None:
+    """Push without recording (presence counts, "this one is yours", a room's new panel) to everyone, the
+    staff, one person or one room's members and leader; lost pushes are fine here."""
+    if room_id is not None:
+        groups = [_group_room(workshop_id, room_id)]
+    elif person is not None:
         participant_id = person.participant.pk if person.participant else None
         groups = [_group_person(workshop_id, participant_id=participant_id, user_id=person.user and person.user.pk)]
     elif staff_only:
@@ -205,6 +215,68 @@ def mark_own(html: str, mine: set[int], reactions: dict[int, str]) -> str:
     return "".join(pieces)
 
 
+# When the phase or the round changes, every screen asks for the new panel within a quarter of a second: a
+# thousand renders at once kept one server busy for tens of seconds (bench S5). A plain participant's panel is
+# the same for all of them (in the rounds, for all of a room's members), so it is rendered once per change of
+# the workshop (or room) and language and shared through the cache (see ``selectors.shared_panel_key`` and
+# ``shared_panels``); each page then marks its own comments and reactions, as it does for pushed comments, and
+# the live page has them marked by the server. A phase change carries everyone's copy, and when a round starts
+# each room's copy is pushed to the room (``round_panels``). Every change a copy shows makes an event, and with
+# it a new key: comments and their marks, rooms and rounds, the phase and edits to it (``phase_update`` shows
+# the edited phase again). What makes none (a case's text, a leader's name, a room's meeting link) shows within
+# PANEL_CACHE_SECONDS. In a quiet room a copy used to be rendered anew every 5 s (110 ms of CPU at 10,000
+# comments, bench H1).
+PANEL_CACHE_SECONDS = 30
+
+
+def shared_panels(viewer: LiveViewer, read, languages, *, limit: int | None = None) -> dict[str, str] | None:
+    """The copy of the current phase's panel that ``viewer`` shares with others like them, in each of
+    ``languages`` (read once, rendered and kept where the cache has none yet), with the CSRF placeholder; None
+    when the viewer's panel is their own. ``read``: ``selectors.live_read(viewer, shared=True)``."""
+    from facilitation import selectors
+
+    limit = selectors.THREAD_LATEST if limit is None else limit
+    copies, page = {}, None
+    for language in languages:
+        key = selectors.shared_panel_key(viewer, limit, language, read=read)
+        if key is None:
+            return None
+        html = cache.get(key)
+        if html is None:
+            page = page or selectors.live_page(viewer, limit=limit, shared=True, state=read.state)
+            context = {"workshop": viewer.workshop, "page": page, "viewer": viewer, "csrf_token": csrf_slot()}
+            with translation.override(language):
+                html = render_to_string("facilitation/partials/panel.html", context)
+            cache.set(key, html, PANEL_CACHE_SECONDS)
+        copies[language] = html
+    return copies
+
+
+def round_panels(workshop, number: int) -> None:
+    """Push each room of round ``number`` its panel as the room's plain members see it (an ephemeral
+    ``round.panel`` to the room, in each language; the copies are kept for their GETs too). Their pages
+    show it instead of a thousand asking at once, each for their own room (bench S5: 36 s for the last of
+    1,000). Rooms whose members all have their own panel (leaders, presenters) get none. Run after the round
+    started (``tasks.round_panels_publish``); a page whose push does not come asks for its panel."""
+    from facilitation import selectors
+    from facilitation.permissions import LiveViewer
+
+    languages = [code for code, _name in settings.LANGUAGES]
+    for room_id, participant in selectors.plain_member_per_room(workshop, number):
+        viewer = LiveViewer(
+            workshop=workshop, participant=participant, user=None, is_facilitator=False, is_contact_person=False
+        )
+        read = selectors.live_read(viewer, shared=True)
+        if read.panel_room != room_id:  # the round is over, or they moved meanwhile
+            continue
+        copies = shared_panels(viewer, read, languages)
+        if copies:
+            i18n = {code: {"panel": html} for code, html in copies.items()}
+            publish_ephemeral(
+                workshop_id=workshop.pk, kind="round.panel", payload={"round": number, "i18n": i18n}, room_id=room_id
+            )
+
+
 def publish_phase(live: LiveState) -> None:
     """The current phase to everyone (with the plain participants' panel in each language, see ``phase_panels``)
     and the timer as it stands: when the phase changes, and when the running phase is edited."""
@@ -219,7 +291,8 @@ def publish_phase(live: LiveState) -> None:
 
 def phase_panels(live: LiveState) -> dict | None:
     """The current phase's panel as every plain participant sees it, in each language, or None when each
-    viewer's panel is their own (see ``selectors.shared_panel_key``).
+    viewer's panel is their own (see ``selectors.shared_panel_key``). In the small-group phase everyone sees the
+    same between the rounds ("round 2 starts soon"), and their own room during one.
 
     Pushed with the phase, so that a thousand screens do not all ask for the new panel at once.
     """
@@ -227,7 +300,8 @@ def phase_panels(live: LiveState) -> dict | None:
     from facilitation.permissions import LiveViewer
 
     phase = live.current_phase
-    if phase is not None and (phase.kind in selectors.OWN_PANEL_KINDS or phase.is_private):
+    rounds = phase is not None and phase.kind == Phase.Kind.ROUNDS
+    if phase is not None and (phase.is_private or (phase.kind in selectors.OWN_PANEL_KINDS and not rounds)):
         return None
     anyone = LiveViewer(
         workshop=live.workshop, participant=None, user=None, is_facilitator=False, is_contact_person=False
@@ -235,6 +309,8 @@ def phase_panels(live: LiveState) -> dict | None:
     # Read once, rendered in each language: the page's data holds no translated text (a thread's title is
     # translated when the template reads it).
     page = selectors.live_page(anyone, shared=True)
+    if rounds and page.rounds.round is not None:
+        return None  # a round runs: each room's members see their own room
     context = {"workshop": live.workshop, "page": page, "viewer": anyone, "csrf_token": csrf_slot()}
     panels = {}
     for code, _name in settings.LANGUAGES:

@@ -42,7 +42,7 @@ from facilitation.realtime import event_for_client
 from facilitation.selectors_feedback import survey_view
 from facilitation.selectors_ideas import ideas_view
 from facilitation.selectors_voting import voting_view
-from workshops.models import Workshop
+from workshops.models import Participant, Workshop
 
 EVENTS_PAGE = 500
 THREAD_LATEST = 25  # top-level comments a thread shows at first; "Show earlier comments" doubles it
@@ -498,6 +498,26 @@ def workshop_rounds(workshop) -> tuple[list[Round], Round | None]:
     """The workshop's rounds in order, and the running one (started, not closed; one at a time) or None."""
     rounds = list(Round.objects.filter(workshop=workshop).order_by("number"))
     return rounds, next((r for r in rounds if r.started_at and not r.closed_at), None)
+
+
+def plain_member_per_room(workshop, number: int) -> list[tuple[int, Participant]]:
+    """For each room of round ``number``, in order: one present member whose page shows the room's shared panel
+    (a plain participant, not the room's leader; see ``sees_shared_panel``). One query."""
+    members = (
+        RoomMember.objects.filter(
+            round__workshop=workshop,
+            round__number=number,
+            left_at__isnull=True,
+            participant__role=Participant.Role.PARTICIPANT,
+        )
+        .exclude(room__leader=F("participant"))
+        .select_related("participant")
+        .order_by("room__index", "participant_id")
+    )
+    chosen: dict[int, Participant] = {}
+    for member in members:
+        chosen.setdefault(member.room_id, member.participant)
+    return list(chosen.items())
 
 
 def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> RoundView:

@@ -1,4 +1,4 @@
-"""Background work of the live workshop: the batched ranking push."""
+"""Background work of the live workshop: the batched ranking push, the rooms' panels when a round starts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from facilitation import realtime
 from facilitation.models import Phase
 from facilitation.selectors_voting import ranking_for, ranking_payload
 from facilitation.services.voting import ranking_gate_key
+from workshops.models import Workshop
 
 RANKING_CACHE_SECONDS = 2
 
@@ -36,3 +37,12 @@ def ranking_publish(phase_id: int) -> None:
     realtime.publish_ephemeral(
         workshop_id=phase.workshop_id, kind="ranking", payload=payload, staff_only=phase.results_open_at is None
     )
+
+
+@shared_task(name="facilitation.round_panels_publish", ignore_result=True)
+def round_panels_publish(workshop_id: int, number: int) -> None:
+    """Push each room of round ``number``, just started, the panel its members' pages show
+    (``realtime.round_panels``). Writes nothing to the database but the panels' cached copies."""
+    workshop = Workshop.objects.filter(pk=workshop_id).first()
+    if workshop is not None:
+        realtime.round_panels(workshop, number)

@@ -145,18 +145,6 @@ def live(request, workshop_id: int):
     return _render_live(request, viewer, template="facilitation/live.html")
 
 
-# When the phase or the round changes, every screen asks for the new panel within a quarter of a second: a
-# thousand renders at once kept one server busy for tens of seconds (bench S5). A plain participant's panel is
-# the same for all of them (in the rounds, for all of a room's members), so it is rendered once per change of
-# the workshop (or room) and language and shared through the cache (see ``selectors.shared_panel_key``); each
-# page then marks its own comments and reactions, as it does for pushed comments, and the live page has them
-# marked by the server. Every change a copy shows makes an event, and with it a new key: comments and their
-# marks, rooms and rounds, the phase and edits to it (``phase_update`` shows the edited phase again). What makes
-# none (a case's text, a leader's name, a room's meeting link) shows within PANEL_CACHE_SECONDS. In a quiet
-# room a copy used to be rendered anew every 5 s (110 ms of CPU at 10,000 comments, bench H1).
-PANEL_CACHE_SECONDS = 30
-
-
 @never_cache
 @require_GET
 def panel(request, workshop_id: int):
@@ -175,17 +163,9 @@ def _shared_panel(request, viewer: LiveViewer, limit: int, read: selectors.LiveR
     """The current phase's panel from the copy the viewer shares with others like them (rendered now if there is
     none yet), with this browser's CSRF token; None when the viewer's panel is their own. ``read``: the page's
     ``live_read``."""
-    key = selectors.shared_panel_key(viewer, limit, translation.get_language(), read=read)
-    if key is None:
-        return None
-    html = cache.get(key)
-    if html is None:
-        page = selectors.live_page(viewer, limit=limit, shared=True, state=read.state)
-        html = render_to_string(
-            "facilitation/partials/panel.html", _live_context(viewer, page, 0, csrf_token=realtime.csrf_slot())
-        )
-        cache.set(key, html, PANEL_CACHE_SECONDS)
-    return _with_csrf(request, html)
+    language = translation.get_language()
+    copies = realtime.shared_panels(viewer, read, [language], limit=limit)
+    return None if copies is None else _with_csrf(request, copies[language])
 
 
 @never_cache

@@ -7,17 +7,22 @@ already run exactly as they were.
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilitation import planner, realtime
-from facilitation.models import Event, Room, RoomMember, Rotation, Round
+from facilitation.models import Event, LiveState, Phase, Room, RoomMember, Rotation, Round
 from facilitation.permissions import LiveViewer, in_room
 from facilitation.services.common import LiveError, _require_live
 from facilitation.services.live import timer_start
 from workshops.models import Participant, Workshop
+
+logger = logging.getLogger(__name__)
+ROUND_PANELS_MAX_WAIT = 15  # seconds a room's members' pages wait for their pushed panel at most
 
 
 def rotation_settings(workshop: Workshop) -> Rotation:
@@ -216,9 +221,28 @@ def round_start(*, workshop: Workshop, number: int) -> Round:
     round_.started_at = round_.started_at or timezone.now()
     round_.closed_at = None
     round_.save(update_fields=["started_at", "closed_at"])
-    timer_start(workshop=workshop, seconds=rotation_settings(workshop).round_minutes * 60)
-    realtime.publish(workshop_id=workshop.pk, kind="round", payload={"round": number, "open": True})
+    live = timer_start(workshop=workshop, seconds=rotation_settings(workshop).round_minutes * 60)
+    payload = {"round": number, "open": True}
+    phase = live.current_phase
+    if phase is not None and phase.kind == Phase.Kind.ROUNDS:
+        # Each room's panel follows on the socket (``tasks.round_panels_publish``): the pages of the rooms'
+        # members wait for it this many seconds before asking for it themselves (a room takes tens of ms).
+        payload["panels"] = min(ROUND_PANELS_MAX_WAIT, 2 + round_.rooms.count() // 25)
+    realtime.publish(workshop_id=workshop.pk, kind="round", payload=payload)
+    if "panels" in payload:  # after the round's frame (callbacks run in order)
+        transaction.on_commit(lambda: _schedule_round_panels(workshop.pk, number))
     return round_
+
+
+def _schedule_round_panels(workshop_id: int, number: int) -> None:
+    from facilitation.tasks import round_panels_publish
+
+    try:
+        round_panels_publish.delay(workshop_id, number)
+    except Exception:  # the broker is down: the round runs, the pages ask for their panels themselves
+        logger.warning(
+            "Could not schedule the room panels of round %s in workshop %s", number, workshop_id, exc_info=True
+        )
 
 
 @transaction.atomic
@@ -228,7 +252,12 @@ def round_close(*, workshop: Workshop) -> Round | None:
     if running is not None:
         running.closed_at = timezone.now()
         running.save(update_fields=["closed_at"])
-        realtime.publish(workshop_id=workshop.pk, kind="round", payload={"round": running.number, "open": False})
+        payload = {"round": running.number, "open": False}
+        live = LiveState.objects.select_related("current_phase__case", "workshop").filter(pk=workshop.pk).first()
+        panels = live and realtime.phase_panels(live)
+        if panels:
+            payload["i18n"] = panels  # what everyone sees between the rounds: pages show it instead of asking
+        realtime.publish(workshop_id=workshop.pk, kind="round", payload=payload)
     return running
 
 

@@ -524,6 +524,36 @@ function phasePanel(data) {
   // A little spread so hundreds of screens do not ask at the same millisecond.
   window.setTimeout(reloadPanel, Math.random() * 250);
 }
+/** When a round starts, the server pushes each room its members' panel right after the round's frame
+ * (``round.panel``), in the order it renders the rooms: a page that shows the shared panel waits for its room's
+ * (at most ``data.panels`` seconds) instead of a thousand pages each asking for theirs at once. When a round
+ * ends, its frame carries the panel everyone sees until the next. Any other page, or one whose push does not
+ * come, asks for its panel as before. */
+const roundPanels = new Map(); // round number -> this room's pushed panel
+let roundWait = null;
+function roundChanged(data) {
+  clearTimeout(roundWait?.timer);
+  roundWait = null;
+  const pushed = roundPanels.get(data.round);
+  roundPanels.clear();
+  if (pushed !== undefined) {
+    phasePanel({ panel: pushed });
+  } else if (data.open && data.panels && root.dataset.sharedPanel === "1") {
+    roundWait = { round: data.round, timer: window.setTimeout(() => phasePanel({}), data.panels * 1000) };
+  } else {
+    phasePanel(data); // a round's end carries what everyone sees until the next one
+  }
+}
+function roundPanelPushed(data) {
+  if (!data.panel) return;
+  if (roundWait && roundWait.round === data.round) {
+    clearTimeout(roundWait.timer);
+    roundWait = null;
+    phasePanel(data);
+  } else {
+    roundPanels.set(data.round, data.panel); // came before the round's own frame
+  }
+}
 async function reloadThreads(phaseId) {
   const url = root.dataset.threadsUrl.replace(/\/0\/$/, `/${phaseId}/`) + showParam();
   const response = await fetch(url, { credentials: "same-origin" });
@@ -827,6 +857,11 @@ function apply(event) {
       reloadThreads(data.phase);
       break;
     case "round":
+      roundChanged(data);
+      break;
+    case "round.panel":
+      roundPanelPushed(data);
+      break;
     case "rooms.changed":
       window.setTimeout(reloadPanel, Math.random() * 250);
       break;

@@ -35,7 +35,7 @@ def open_as(new_page, base, person):
     return page
 
 
-def test_six_participants_rotate_through_three_cases(asgi_live_server, new_page, assert_accessible):
+def test_six_participants_rotate_through_three_cases(asgi_live_server, asgi_celery_worker, new_page, assert_accessible):
     base = asgi_live_server
     facilitator = FacilitatorFactory(email="fasilitaattori@example.fi", name="Fanni Fasilitaattori")
     workshop = WorkshopFactory(title="Parastaminen rounds", language="en")
@@ -66,8 +66,10 @@ def test_six_participants_rotate_through_three_cases(asgi_live_server, new_page,
     fac.goto(f"{base}/w/{workshop.pk}/rooms/live/")
     expect(fac.locator("[data-connection]")).to_have_attribute("data-state", "live")
     pages = {person.pk: open_as(new_page, base, person) for person in people}
+    panel_fetches = []  # the worker pushes each room its panel: the participants' pages need not ask
     for page in pages.values():
         expect(page.locator(".round-pause")).to_contain_text("Round 1 of 3 starts soon")
+        page.on("request", lambda request: "/live/panel/" in request.url and panel_fetches.append(request.url))
 
     for number in (1, 2, 3):
         fac.get_by_role("button", name=f"Start round {number}").click()
@@ -77,6 +79,7 @@ def test_six_participants_rotate_through_three_cases(asgi_live_server, new_page,
                 f"Go to room {room_label(person, number)}", timeout=ROOM_CALL_WITHIN
             )
             expect(page.locator(".round-number")).to_have_text(f"Round {number} of 3")
+        assert panel_fetches == [], f"round {number}"
         if number == 1:
             first_round_checks(base, new_page, fac, pages, people, leaders, assert_accessible)
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from facilitation import selectors, selectors_live, services
+from facilitation import realtime, selectors, selectors_live, services
 from facilitation.models import Comment, Event, LiveState, Phase, Reaction, Room, RoomMember, Round
 from tests.facilitation.conftest import comment_as, guest_client, viewer_of
 from tests.workshops.factories import ParticipantFactory
@@ -85,6 +85,7 @@ def add_comments(workshop, *, count: int, room: Room | None = None, phase: Phase
         Reaction(comment=top, participant=people[(number + 1) % len(people)], kind=Reaction.Kind.AGREE)
         for number, top in enumerate(tops)
     )
+    cache.clear()  # written without the events that would make the shared copies new: forget them
     return tops
 
 
@@ -473,14 +474,40 @@ def test_the_phase_push_carries_everyones_panel_in_each_language(live_workshop, 
             == html
         )
     assert panels["fi"]["panel"] != panels["en"]["panel"]  # the page's own words are in its language
-    # Private answers and the rooms are each viewer's own: no shared panel is pushed with them.
+    # Private answers are each viewer's own: no shared panel is pushed with them.
     Phase.objects.filter(pk=phase.pk).update(private_first=True)
     phase.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         services.phase_go(workshop=live_workshop, phase=phase)
+    assert "i18n" not in Event.objects.filter(workshop=live_workshop, kind="phase").latest("id").payload
+    # Before and between the rounds everyone sees the same small-group panel (during one, their own room).
+    with django_capture_on_commit_callbacks(execute=True):
         services.phase_go(workshop=live_workshop, phase=live_workshop.phases.get(kind=Phase.Kind.ROUNDS))
-    for pushed in Event.objects.filter(workshop=live_workshop, kind="phase").order_by("-id")[:2]:
-        assert "i18n" not in pushed.payload
+    pushed = Event.objects.filter(workshop=live_workshop, kind="phase").latest("id").payload["i18n"]["en"]["panel"]
+    assert "The small groups are being formed." in pushed
+
+
+def test_the_small_group_phase_carries_no_shared_panel_while_a_round_runs(
+    running_round, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_go(workshop=running_round, phase=running_round.phases.filter(kind=Phase.Kind.REFLECTION).first())
+        services.phase_go(workshop=running_round, phase=running_round.phases.get(kind=Phase.Kind.ROUNDS))
+    assert "i18n" not in Event.objects.filter(workshop=running_round, kind="phase").latest("id").payload
+
+
+def test_a_rounds_end_carries_what_everyone_sees_until_the_next(running_round, django_capture_on_commit_callbacks):
+    person, _room = room_member(running_round)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_close(workshop=running_round)
+    ended = Event.objects.filter(workshop=running_round, kind="round").latest("id").payload
+    assert ended["round"] == 1 and ended["open"] is False
+    pushed = ended["i18n"]["en"]["panel"]
+    assert "Round 2 of 3 starts soon." in pushed
+    fetched = guest_client(person).get(url("panel", running_round)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fetched)
+    # A member's own panel between the rounds is the pushed one, but for the browser's CSRF token.
+    assert (fetched.replace(token.group(1), realtime.csrf_slot()) if token else fetched) == pushed
 
 
 def test_the_pushed_panels_are_read_once_and_each_titled_in_its_language(live_workshop, settings):

@@ -3,9 +3,11 @@ summary and calls for help on the facilitator's overview, moves, late joiners, p
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -68,6 +70,69 @@ def test_the_plan_sends_everyone_to_every_case_once(rounds_workshop):
         sizes = [room.members.count() for room in round_.rooms.all()]
         assert sum(sizes) == 12 and max(sizes) - min(sizes) <= 1
         assert all(room.leader is not None for room in round_.rooms.all())
+
+
+def test_a_round_start_pushes_each_room_the_panel_its_members_would_fetch(
+    rounds_workshop, celery_eager, django_capture_on_commit_callbacks
+):
+    """A thousand pages need not each ask for their room's panel: every room gets its members' copy on the
+    socket, in each language, after the round's frame that tells the pages to wait for it."""
+    from unittest import mock
+
+    from django.conf import settings
+
+    from facilitation import realtime
+
+    celery_eager(True)
+    sent = []  # (groups, message) as they go to the sockets
+    with (
+        mock.patch.object(
+            realtime.fanout, "publish", side_effect=lambda _w, groups, message: sent.append((groups, message))
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.round_start(workshop=rounds_workshop, number=1)
+    kinds = [message["kind"] for _groups, message in sent]
+    rooms = Room.objects.filter(round__workshop=rounds_workshop, round__number=1)
+    assert kinds == ["timer", "round"] + ["round.panel"] * rooms.count()  # the frame that says "wait" first
+    started = sent[1][1]["data"]
+    assert started["open"] and started["panels"] >= 2
+    pushes = {groups[0]: message["data"] for groups, message in sent[2:]}
+    assert set(pushes) == {realtime.room_groups(rounds_workshop.pk, [room.pk])[0] for room in rooms}  # to the room only
+    cache.clear()  # the members' fetches render their copies anew
+    for room in rooms:
+        push = pushes[realtime.room_groups(rounds_workshop.pk, [room.pk])[0]]
+        panels = {code: part["panel"] for code, part in push["i18n"].items()}
+        assert push["round"] == 1 and set(panels) == {code for code, _name in settings.LANGUAGES}
+        assert all(f'data-thread="{room_thread_key(room.pk)}"' in html for html in panels.values())
+        member = room.members.filter(participant__role=Participant.Role.PARTICIPANT).last().participant
+        fetched = guest_client(member).get(url("panel", rounds_workshop)).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fetched).group(1)
+        # Exactly the copy the member's own fetch renders, but for the browser's CSRF token.
+        assert fetched.replace(token, realtime.csrf_slot()) in panels.values()
+
+
+def test_a_round_started_outside_the_rounds_phase_pushes_no_room_panels(
+    rounds_workshop, celery_eager, django_capture_on_commit_callbacks
+):
+    """The pages show another phase's panel then: nothing to push, and nobody is told to wait for a push."""
+    from unittest import mock
+
+    from facilitation import realtime
+
+    celery_eager(True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.phase_go(
+            workshop=rounds_workshop, phase=rounds_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+        )
+    sent = []
+    with (
+        mock.patch.object(realtime.fanout, "publish", side_effect=lambda _w, _groups, message: sent.append(message)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.round_start(workshop=rounds_workshop, number=1)
+    assert [message["kind"] for message in sent] == ["timer", "round"]
+    assert sent[1]["data"] == {"round": 1, "open": True}
 
 
 def test_starting_a_round_shows_each_person_their_room_case_and_leader(rounds_workshop, facilitator_client):
