@@ -254,27 +254,42 @@ def shared_panels(viewer: LiveViewer, read, languages, *, limit: int | None = No
 
 def round_panels(workshop, number: int) -> None:
     """Push each room of round ``number`` its panel as the room's plain members see it (an ephemeral
-    ``round.panel`` to the room, in each language; the copies are kept for their GETs too). Their pages
-    show it instead of a thousand asking at once, each for their own room (bench S5: 36 s for the last of
-    1,000). Rooms whose members all have their own panel (leaders, presenters) get none. Run after the round
-    started (``tasks.round_panels_publish``); a page whose push does not come asks for its panel."""
+    ``round.panel`` to the room, in each language). Their pages show it instead of a thousand asking at once,
+    each for their own room (bench S5: 36 s for the last of 1,000). The page around the rooms is read once and
+    the rooms all together (``selectors.rooms_as_members_see_them``); rooms whose members all have their own
+    panel (leaders, presenters) get none. Run after the round started (``tasks.round_panels_publish``); a page
+    whose push does not come asks for its panel."""
     from facilitation import selectors
     from facilitation.permissions import LiveViewer
 
-    languages = [code for code, _name in settings.LANGUAGES]
-    for room_id, participant in selectors.plain_member_per_room(workshop, number):
-        viewer = LiveViewer(
+    def member(participant) -> LiveViewer:
+        return LiveViewer(
             workshop=workshop, participant=participant, user=None, is_facilitator=False, is_contact_person=False
         )
-        read = selectors.live_read(viewer, shared=True)
-        if read.panel_room != room_id:  # the round is over, or they moved meanwhile
+
+    members = selectors.plain_member_per_room(workshop, number)
+    if not members:
+        return
+    first_room, first = members[0]
+    viewer = member(first)
+    read = selectors.live_read(viewer, shared=True)
+    phase = read.state.current_phase
+    if phase is None or phase.kind != Phase.Kind.ROUNDS or read.panel_room != first_room:
+        return  # the phase moved on, or another round runs now
+    page = selectors.live_page(viewer, shared=True, state=read.state)
+    rooms = selectors.rooms_as_members_see_them(viewer, page.rounds.round, page.phase)
+    for room_id, participant in members:
+        if room_id not in rooms:
             continue
-        copies = shared_panels(viewer, read, languages)
-        if copies:
-            i18n = {code: {"panel": html} for code, html in copies.items()}
-            publish_ephemeral(
-                workshop_id=workshop.pk, kind="round.panel", payload={"round": number, "i18n": i18n}, room_id=room_id
-            )
+        page.rounds.mine = rooms[room_id]
+        context = {"workshop": workshop, "page": page, "viewer": member(participant), "csrf_token": csrf_slot()}
+        i18n = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                i18n[code] = {"panel": render_to_string("facilitation/partials/panel.html", context)}
+        publish_ephemeral(
+            workshop_id=workshop.pk, kind="round.panel", payload={"round": number, "i18n": i18n}, room_id=room_id
+        )
 
 
 def publish_phase(live: LiveState) -> None:

@@ -520,6 +520,31 @@ def plain_member_per_room(workshop, number: int) -> list[tuple[int, Participant]
     return list(chosen.items())
 
 
+def rooms_as_members_see_them(
+    viewer: LiveViewer, round_: Round, phase: Phase, limit: int = THREAD_LATEST
+) -> dict[int, RoomView]:
+    """Every room of ``round_`` as its plain members' shared panel shows it (``round_view``'s room, with its notes
+    marked as nobody's), read for all rooms at once; ``viewer``: any plain participant. Six queries."""
+    connected = connected_participant_ids(viewer.workshop.pk)
+    comments, older = _comment_tree(viewer, phase, Q(room__round=round_), limit)
+    _as_anyone(comments)
+    notes: dict[int, list[Comment]] = {}
+    for comment in comments:
+        notes.setdefault(comment.room_id, []).append(comment)
+    views = {}
+    for room in _room_queryset().filter(round=round_):
+        members = list(room.members.all())
+        for member in members:
+            member.connected = member.participant_id in connected
+        views[room.pk] = RoomView(
+            room=room,
+            members=members,
+            comments=notes.get(room.pk, []),
+            has_older=any(room_id == room.pk for _prompt, room_id in older),
+        )
+    return views
+
+
 def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> RoundView:
     """The viewer's room in the running round (members, leader, its latest ``limit`` notes), or what comes next."""
     rounds, running = workshop_rounds(viewer.workshop)

@@ -221,15 +221,17 @@ def round_start(*, workshop: Workshop, number: int) -> Round:
     round_.started_at = round_.started_at or timezone.now()
     round_.closed_at = None
     round_.save(update_fields=["started_at", "closed_at"])
-    live = timer_start(workshop=workshop, seconds=rotation_settings(workshop).round_minutes * 60)
     payload = {"round": number, "open": True}
-    phase = live.current_phase
-    if phase is not None and phase.kind == Phase.Kind.ROUNDS:
+    in_rounds = LiveState.objects.filter(pk=workshop.pk, current_phase__kind=Phase.Kind.ROUNDS).exists()
+    if in_rounds:
         # Each room's panel follows on the socket (``tasks.round_panels_publish``): the pages of the rooms'
         # members wait for it this many seconds before asking for it themselves (a room takes tens of ms).
         payload["panels"] = min(ROUND_PANELS_MAX_WAIT, 2 + round_.rooms.count() // 25)
+    # Pushed in this order after commit: the round, then its timer (each frame goes to every socket, and
+    # the round's is the one people wait for), then the rooms' panels.
     realtime.publish(workshop_id=workshop.pk, kind="round", payload=payload)
-    if "panels" in payload:  # after the round's frame (callbacks run in order)
+    timer_start(workshop=workshop, seconds=rotation_settings(workshop).round_minutes * 60)
+    if in_rounds:
         transaction.on_commit(lambda: _schedule_round_panels(workshop.pk, number))
     return round_
 

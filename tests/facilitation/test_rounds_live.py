@@ -94,8 +94,8 @@ def test_a_round_start_pushes_each_room_the_panel_its_members_would_fetch(
         services.round_start(workshop=rounds_workshop, number=1)
     kinds = [message["kind"] for _groups, message in sent]
     rooms = Room.objects.filter(round__workshop=rounds_workshop, round__number=1)
-    assert kinds == ["timer", "round"] + ["round.panel"] * rooms.count()  # the frame that says "wait" first
-    started = sent[1][1]["data"]
+    assert kinds == ["round", "timer"] + ["round.panel"] * rooms.count()  # the frame that says "wait" first
+    started = sent[0][1]["data"]
     assert started["open"] and started["panels"] >= 2
     pushes = {groups[0]: message["data"] for groups, message in sent[2:]}
     assert set(pushes) == {realtime.room_groups(rounds_workshop.pk, [room.pk])[0] for room in rooms}  # to the room only
@@ -110,6 +110,42 @@ def test_a_round_start_pushes_each_room_the_panel_its_members_would_fetch(
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fetched).group(1)
         # Exactly the copy the member's own fetch renders, but for the browser's CSRF token.
         assert fetched.replace(token, realtime.csrf_slot()) in panels.values()
+
+    # A round opened again shows each room its notes: more than a panel shows (with its "Show earlier"
+    # link), a reply, a reaction, an anonymous note and a hidden one, as the members' own fetches do.
+    noted = rooms.first()
+    people = [member.participant for member in noted.members.filter(participant__role=Participant.Role.PARTICIPANT)]
+    from tests.facilitation.conftest import comment_as, viewer_of
+
+    count = selectors.THREAD_LATEST + 2
+    notes = [comment_as(rounds_workshop, people[n % 2], f"Muistiinpano {n}", room=noted.pk) for n in range(count)]
+    comment_as(rounds_workshop, people[1], "Vastaus", room=noted.pk, parent=notes[-1].pk)
+    comment_as(rounds_workshop, people[0], "Nimetön", room=noted.pk, anonymous=True)
+    services.reaction_toggle(
+        viewer=viewer_of(rounds_workshop, participant=people[1]), comment_id=notes[-1].pk, kind="agree"
+    )
+    Comment.objects.filter(pk=notes[-2].pk).update(hidden_at=timezone.now())
+    services.round_close(workshop=rounds_workshop)
+    sent.clear()
+    with (
+        mock.patch.object(
+            realtime.fanout, "publish", side_effect=lambda _w, groups, message: sent.append((groups, message))
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.round_start(workshop=rounds_workshop, number=1)
+    pushed = next(
+        message["data"]["i18n"]
+        for groups, message in sent
+        if groups == realtime.room_groups(rounds_workshop.pk, [noted.pk]) and message["kind"] == "round.panel"
+    )
+    cache.clear()
+    fetched = guest_client(people[0]).get(url("panel", rounds_workshop)).content.decode()
+    assert f"Muistiinpano {count - 1}" in fetched and "Vastaus" in fetched and "Nimetön" in fetched
+    assert f"Muistiinpano {count - 2}" not in fetched  # hidden
+    assert "?show=" in fetched  # earlier notes than a panel shows
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fetched).group(1)
+    assert fetched.replace(token, realtime.csrf_slot()) in {part["panel"] for part in pushed.values()}
 
 
 def test_a_round_started_outside_the_rounds_phase_pushes_no_room_panels(
@@ -131,8 +167,8 @@ def test_a_round_started_outside_the_rounds_phase_pushes_no_room_panels(
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.round_start(workshop=rounds_workshop, number=1)
-    assert [message["kind"] for message in sent] == ["timer", "round"]
-    assert sent[1]["data"] == {"round": 1, "open": True}
+    assert [message["kind"] for message in sent] == ["round", "timer"]
+    assert sent[0]["data"] == {"round": 1, "open": True}
 
 
 def test_starting_a_round_shows_each_person_their_room_case_and_leader(rounds_workshop, facilitator_client):
