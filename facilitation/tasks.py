@@ -42,7 +42,7 @@ def ranking_publish(phase_id: int) -> None:
 @shared_task(name="facilitation.round_panels_publish", ignore_result=True)
 def round_panels_publish(workshop_id: int, number: int) -> None:
     """Push each room of round ``number``, just started, the panel its members' pages show
-    (``realtime.round_panels``). Writes nothing to the database but the panels' cached copies."""
+    (``realtime.round_panels``). Writes nothing."""
     workshop = Workshop.objects.filter(pk=workshop_id).first()
     if workshop is not None:
         realtime.round_panels(workshop, number)

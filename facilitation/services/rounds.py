@@ -225,7 +225,7 @@ def round_start(*, workshop: Workshop, number: int) -> Round:
     in_rounds = LiveState.objects.filter(pk=workshop.pk, current_phase__kind=Phase.Kind.ROUNDS).exists()
     if in_rounds:
         # Each room's panel follows on the socket (``tasks.round_panels_publish``): the pages of the rooms'
-        # members wait for it this many seconds before asking for it themselves (a room takes tens of ms).
+        # members wait for it this many seconds before asking for it themselves (a room takes a few ms).
         payload["panels"] = min(ROUND_PANELS_MAX_WAIT, 2 + round_.rooms.count() // 25)
     # Pushed in this order after commit: the round, then its timer (each frame goes to every socket, and
     # the round's is the one people wait for), then the rooms' panels.
