@@ -150,6 +150,34 @@ def access_recheck(*, workshop_id: int, participant_id: int | None = None) -> No
     transaction.on_commit(lambda: fanout.publish(workshop_id, [group], control="recheck"))
 
 
+def rooms_changed(*, workshop_id: int, number: int, participant_id: int, room_ids) -> None:
+    """Someone's rooms changed (moved, placed on arrival, marked gone): ``rooms.changed`` to their own pages,
+    which also re-read which rooms they hear, and to the rooms of the running round they left or joined (their
+    leaders' consoles list the members; the facilitators hear every room), or to the facilitators alone when
+    no running room changed. Everyone else's panel stays as it is: a thousand pages need not ask for theirs."""
+    payload = {"round": number}
+    publish(
+        workshop_id=workshop_id,
+        kind="rooms.changed",
+        payload=payload,
+        audience=Event.Audience.PERSON,
+        participant_id=participant_id,
+    )
+    rooms = sorted(set(room_ids))
+    for room_id in rooms:
+        publish(
+            workshop_id=workshop_id,
+            kind="rooms.changed",
+            payload=payload,
+            audience=Event.Audience.ROOM,
+            room_id=room_id,
+        )
+    if not rooms:
+        publish(workshop_id=workshop_id, kind="rooms.changed", payload=payload, audience=Event.Audience.STAFF)
+    group = _group_person(workshop_id, participant_id=participant_id)
+    transaction.on_commit(lambda: fanout.publish(workshop_id, [group], control="resubscribe"))
+
+
 def resubscribe(*, workshop_id: int) -> None:
     """After commit, tell every open connection of the workshop to re-read which rooms it belongs to.
 

@@ -273,11 +273,17 @@ def member_move(*, workshop: Workshop, participant: Participant, number: int, ro
     room = Room.objects.filter(round=round_, index=room_index).first() if round_ else None
     if room is None or participant.workshop_id != workshop.pk:
         raise LiveError(_("That room is not in this workshop's plan."))
+    left = RoomMember.objects.filter(round=round_, participant=participant).values_list("room_id", flat=True).first()
     membership, _created = RoomMember.objects.update_or_create(
         round=round_, participant=participant, defaults={"room": room, "left_at": None}
     )
-    realtime.publish(workshop_id=workshop.pk, kind="rooms.changed", payload={"round": number})
-    realtime.resubscribe(workshop_id=workshop.pk)
+    running = round_.started_at is not None and round_.closed_at is None
+    realtime.rooms_changed(
+        workshop_id=workshop.pk,
+        number=number,
+        participant_id=participant.pk,
+        room_ids=[room_id for room_id in (left, room.pk) if room_id and running],
+    )
     return membership
 
 
@@ -303,10 +309,16 @@ def late_joiner_place(*, workshop: Workshop, participant: Participant) -> list[R
         room = placed.room_of(participant.pk, index)
         if room is None:
             continue
-        row = Room.objects.get(round__workshop=workshop, round__number=index + 1, index=room.index)
+        row = Room.objects.select_related("round").get(
+            round__workshop=workshop, round__number=index + 1, index=room.index
+        )
         memberships.append(RoomMember.objects.create(round=row.round, room=row, participant=participant))
-    realtime.publish(workshop_id=workshop.pk, kind="rooms.changed", payload={"round": from_round + 1})
-    realtime.resubscribe(workshop_id=workshop.pk)
+    realtime.rooms_changed(
+        workshop_id=workshop.pk,
+        number=from_round + 1,
+        participant_id=participant.pk,
+        room_ids=[m.room_id for m in memberships if m.round.started_at is not None and m.round.closed_at is None],
+    )
     return memberships
 
 
@@ -314,12 +326,17 @@ def late_joiner_place(*, workshop: Workshop, participant: Participant) -> list[R
 def participant_leave(*, workshop: Workshop, participant: Participant) -> int:
     """Mark someone as gone from the running and later rounds; they stay visible as gone. Returns rows marked."""
     from_number = _first_open_round(workshop) + 1
-    marked = RoomMember.objects.filter(
+    staying = RoomMember.objects.filter(
         round__workshop=workshop, round__number__gte=from_number, participant=participant, left_at__isnull=True
-    ).update(left_at=timezone.now())
+    )
+    running_rooms = list(
+        staying.filter(round__started_at__isnull=False, round__closed_at__isnull=True).values_list("room_id", flat=True)
+    )
+    marked = staying.update(left_at=timezone.now())
     if marked:
-        realtime.publish(workshop_id=workshop.pk, kind="rooms.changed", payload={"round": from_number})
-    realtime.resubscribe(workshop_id=workshop.pk)
+        realtime.rooms_changed(
+            workshop_id=workshop.pk, number=from_number, participant_id=participant.pk, room_ids=running_rooms
+        )
     return marked
 
 

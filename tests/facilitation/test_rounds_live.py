@@ -281,6 +281,67 @@ def test_a_late_joiner_is_placed_by_whichever_page_they_load_first(rounds_worksh
     assert RoomMember.objects.filter(participant=late).count() == 3
 
 
+def test_an_arrival_a_move_or_a_leaver_refreshes_only_their_rooms_and_themselves(
+    rounds_workshop, django_capture_on_commit_callbacks
+):
+    """Each of these used to make all pages ask for their panel again (and re-read their rooms): a thousand
+    requests for one late arrival. Now only the person's own pages, the running round's rooms they leave or
+    join (leaders list members) and the facilitators hear of it."""
+    from unittest import mock
+
+    from facilitation import realtime
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_start(workshop=rounds_workshop, number=1)
+    after = Event.objects.filter(workshop=rounds_workshop).latest("id").pk
+    mover, stays = guests(rounds_workshop)[:2]
+    late = ParticipantFactory(workshop=rounds_workshop, name="Myöhästynyt", first_joined_at=timezone.now())
+    sent = []
+
+    def record(_workshop, groups, message=None, *, control=""):
+        sent.append((list(groups), message["kind"] if message else control))
+
+    with (
+        mock.patch.object(realtime.fanout, "publish", side_effect=record),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.late_joiner_place(workshop=rounds_workshop, participant=late)
+        left = room_of(mover, 1)
+        other = Room.objects.filter(round=left.round).exclude(pk=left.pk).order_by("index").first()
+        services.member_move(workshop=rounds_workshop, participant=mover, number=1, room_index=other.index)
+        services.participant_leave(workshop=rounds_workshop, participant=stays)
+
+    def person(who):
+        return realtime.groups_for(viewer_of(rounds_workshop, participant=who))[1]
+
+    def room(room_id):
+        return realtime.room_groups(rounds_workshop.pk, [room_id])[0]
+
+    staff = f"w{rounds_workshop.pk}.staff"
+    expected = [
+        ([person(late)], "rooms.changed"),
+        ([room(room_of(late, 1).pk), staff], "rooms.changed"),
+        ([person(late)], "resubscribe"),
+        ([person(mover)], "rooms.changed"),
+        *sorted(([room(pk), staff], "rooms.changed") for pk in (left.pk, other.pk)),
+        ([person(mover)], "resubscribe"),
+        ([person(stays)], "rooms.changed"),
+        ([room(RoomMember.objects.get(participant=stays, round__number=1).room_id), staff], "rooms.changed"),
+        ([person(stays)], "resubscribe"),
+    ]
+    assert sent == expected
+    # Someone in a room none of this touched has nothing to catch up on either.
+    touched = {
+        room_of(late, 1).pk,
+        left.pk,
+        other.pk,
+        RoomMember.objects.get(participant=stays, round__number=1).room_id,
+    }
+    bystander = next(p for p in guests(rounds_workshop) if room_of(p, 1).pk not in touched)
+    events, _more = selectors.events_after(viewer_of(rounds_workshop, participant=bystander), after)
+    assert "rooms.changed" not in [event["kind"] for event in events]
+
+
 def test_people_who_leave_are_shown_as_gone_and_rebalancing_keeps_the_running_round(
     rounds_workshop, facilitator_client
 ):
