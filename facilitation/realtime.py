@@ -155,25 +155,12 @@ def rooms_changed(*, workshop_id: int, number: int, participant_id: int, room_id
     which also re-read which rooms they hear, and to the rooms of the running round they left or joined (their
     leaders' consoles list the members; the facilitators hear every room), or to the facilitators alone when
     no running room changed. Everyone else's panel stays as it is: a thousand pages need not ask for theirs."""
-    payload = {"round": number}
-    publish(
-        workshop_id=workshop_id,
-        kind="rooms.changed",
-        payload=payload,
-        audience=Event.Audience.PERSON,
-        participant_id=participant_id,
-    )
-    rooms = sorted(set(room_ids))
-    for room_id in rooms:
-        publish(
-            workshop_id=workshop_id,
-            kind="rooms.changed",
-            payload=payload,
-            audience=Event.Audience.ROOM,
-            room_id=room_id,
-        )
-    if not rooms:
-        publish(workshop_id=workshop_id, kind="rooms.changed", payload=payload, audience=Event.Audience.STAFF)
+    rooms = [{"audience": Event.Audience.ROOM, "room_id": room_id} for room_id in sorted(set(room_ids))]
+    for where in [
+        {"audience": Event.Audience.PERSON, "participant_id": participant_id},
+        *(rooms or [{"audience": Event.Audience.STAFF}]),
+    ]:
+        publish(workshop_id=workshop_id, kind="rooms.changed", payload={"round": number}, **where)
     group = _group_person(workshop_id, participant_id=participant_id)
     transaction.on_commit(lambda: fanout.publish(workshop_id, [group], control="resubscribe"))
 
