@@ -259,9 +259,7 @@ def shared_panels(viewer: LiveViewer, read, languages, *, limit: int | None = No
         html = cache.get(key)
         if html is None:
             page = page or selectors.live_page(viewer, limit=limit, shared=True, state=read.state)
-            context = {"workshop": viewer.workshop, "page": page, "viewer": viewer, "csrf_token": csrf_slot()}
-            with translation.override(language):
-                html = render_to_string("facilitation/partials/panel.html", context)
+            html = _panel_html(page, viewer, language)
             cache.set(key, html, PANEL_CACHE_SECONDS)
         copies[language] = html
     return copies
@@ -297,14 +295,8 @@ def round_panels(workshop, number: int) -> None:
         if room_id not in rooms:
             continue
         page.rounds.mine = rooms[room_id]
-        context = {"workshop": workshop, "page": page, "viewer": member(participant), "csrf_token": csrf_slot()}
-        i18n = {}
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                i18n[code] = {"panel": render_to_string("facilitation/partials/panel.html", context)}
-        publish_ephemeral(
-            workshop_id=workshop.pk, kind="round.panel", payload={"round": number, "i18n": i18n}, room_id=room_id
-        )
+        payload = {"round": number, "i18n": _panels_in_each_language(page, member(participant))}
+        publish_ephemeral(workshop_id=workshop.pk, kind="round.panel", payload=payload, room_id=room_id)
 
 
 def publish_phase(live: LiveState) -> None:
@@ -341,12 +333,19 @@ def phase_panels(live: LiveState) -> dict | None:
     page = selectors.live_page(anyone, shared=True)
     if rounds and page.rounds.round is not None:
         return None  # a round runs: each room's members see their own room
-    context = {"workshop": live.workshop, "page": page, "viewer": anyone, "csrf_token": csrf_slot()}
-    panels = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            panels[code] = {"panel": render_to_string("facilitation/partials/panel.html", context)}
-    return panels
+    return _panels_in_each_language(page, anyone)
+
+
+def _panel_html(page, viewer: LiveViewer, language: str) -> str:
+    """A shared copy of the panel: rendered in ``language``, with the CSRF placeholder each page fills in."""
+    context = {"workshop": viewer.workshop, "page": page, "viewer": viewer, "csrf_token": csrf_slot()}
+    with translation.override(language):
+        return render_to_string("facilitation/partials/panel.html", context)
+
+
+def _panels_in_each_language(page, viewer: LiveViewer) -> dict:
+    """The page's panel in every interface language, as a payload's ``i18n`` (``event_for_client`` picks one)."""
+    return {code: {"panel": _panel_html(page, viewer, code)} for code, _name in settings.LANGUAGES}
 
 
 # --- payloads ------------------------------------------------------------------

@@ -86,9 +86,10 @@ class LivePage:
         return min(self.limit * 2, THREAD_MAX)
 
     @classmethod
-    def bar_only(cls, live: LiveState) -> LivePage:
-        """A page that shows the live bar (timer, broadcast) and no phase's panel: the room overview."""
-        return cls(live=live, phase=live.current_phase, phases=[], threads=[])
+    def bar_only(cls, live: LiveState, limit: int = THREAD_LATEST) -> LivePage:
+        """A page whose own render shows only the live bar (timer, broadcast): the room overview, and a live page
+        whose panel comes from the shared copy."""
+        return cls(live=live, phase=None, phases=[], threads=[], limit=limit)
 
 
 def _own(viewer: LiveViewer) -> Q:
@@ -214,6 +215,12 @@ def sees_shared_panel(viewer: LiveViewer) -> bool:
     return not (viewer.participant is None or viewer.is_staff or viewer.is_contact_person or viewer.presented_case_ids)
 
 
+def _live_state(workshop) -> LiveState:
+    """The workshop's timer, broadcast and current phase with its case: one query."""
+    state = LiveState.objects.select_related("current_phase__case").filter(pk=workshop.pk).first()
+    return state or LiveState(workshop=workshop)  # not started yet: nothing to store
+
+
 @dataclass
 class LiveRead:
     """What a live page reads of the workshop's state before it renders (``live_read``)."""
@@ -234,8 +241,7 @@ def live_read(viewer: LiveViewer, *, shared: bool = False) -> LiveRead:
     written out: these were four queries, whose composing cost a live page most of its CPU)."""
     workshop = viewer.workshop
     participant = viewer.participant
-    state = LiveState.objects.select_related("current_phase__case").filter(pk=workshop.pk).first()
-    state = state or LiveState(workshop=workshop)  # not started yet: nothing to store
+    state = _live_state(workshop)
     if participant is None or viewer.is_staff:
         return LiveRead(state=state, last_event=last_event_id(viewer))
     shared = shared and sees_shared_panel(viewer)
@@ -308,8 +314,7 @@ def live_page(
     """Everything the live page shows: state, agenda, the current (or given) phase and its threads (the latest
     ``limit`` top-level comments of each). ``shared``: as any plain participant sees it (see
     ``shared_panel_key``). ``state``: the workshop's LiveState, when the caller has read it (``live_read``)."""
-    live = state or LiveState.objects.select_related("current_phase__case").filter(pk=viewer.workshop.pk).first()
-    live = live or LiveState(workshop=viewer.workshop)  # not started yet: nothing to store
+    live = state or _live_state(viewer.workshop)
     phases = list(viewer.workshop.phases.select_related("case").order_by("position", "id"))
     shown = phase or live.current_phase
     if shown is not None:
@@ -489,6 +494,14 @@ def connected_participant_ids(workshop_id: int) -> set[int]:
     )
 
 
+def _members_present(room: Room, connected: set[int]) -> list[RoomMember]:
+    """The room's members (prefetched by ``_room_queryset``), each marked ``connected`` or not."""
+    members = list(room.members.all())
+    for member in members:
+        member.connected = member.participant_id in connected
+    return members
+
+
 def _room_queryset():
     members = RoomMember.objects.select_related("participant").order_by("participant__name", "participant_id")
     return Room.objects.select_related("case", "leader", "round").prefetch_related(Prefetch("members", members))
@@ -533,12 +546,9 @@ def rooms_as_members_see_them(
         notes.setdefault(comment.room_id, []).append(comment)
     views = {}
     for room in _room_queryset().filter(round=round_):
-        members = list(room.members.all())
-        for member in members:
-            member.connected = member.participant_id in connected
         views[room.pk] = RoomView(
             room=room,
-            members=members,
+            members=_members_present(room, connected),
             comments=notes.get(room.pk, []),
             has_older=any(room_id == room.pk for _prompt, room_id in older),
         )
@@ -562,14 +572,10 @@ def round_view(viewer: LiveViewer, phase: Phase, limit: int = THREAD_LATEST) -> 
     )
     if room is None:
         return view
-    connected = connected_participant_ids(viewer.workshop.pk)
-    members = list(room.members.all())
-    for member in members:
-        member.connected = member.participant_id in connected
     comments, older = _comment_tree(viewer, phase, Q(room=room), limit)
     view.mine = RoomView(
         room=room,
-        members=members,
+        members=_members_present(room, connected_participant_ids(viewer.workshop.pk)),
         comments=comments,
         is_leader=room.leader_id == viewer.participant.pk,
         has_older=bool(older),
@@ -620,9 +626,7 @@ def rooms_overview(workshop, round_: Round | None, connected: set[int] | None = 
         by_room.setdefault(comment.room_id, []).append(comment)
     views = []
     for room in rooms:
-        members = list(room.members.all())
-        for member in members:
-            member.connected = member.participant_id in connected
+        members = _members_present(room, connected)
         views.append(RoomView(room=room, members=members, comment_count=room.notes, latest=by_room.get(room.pk, [])))
     return views
 

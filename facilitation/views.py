@@ -128,7 +128,7 @@ def _render_live(request, viewer: LiveViewer, *, template: str, status: int = 20
     if panel is None:
         page = selectors.live_page(viewer, limit=limit, state=state)
     else:
-        page = selectors.LivePage(live=state, phase=None, phases=[], threads=[], limit=limit)
+        page = selectors.LivePage.bar_only(state, limit)
         mine, reactions = selectors.own_marks(viewer, state.current_phase_id)
         panel = mark_safe(realtime.mark_own(panel, mine, reactions))  # noqa: S308  # nosec B308, B703
     context = _live_context(viewer, page, read.last_event, panel_html=panel, **extra)
