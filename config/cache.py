@@ -9,6 +9,7 @@ is skipped, a failed ``add`` is "not added" (a task then waits and tries again),
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.core.cache.backends.redis import RedisCache
 from redis import RedisError
@@ -39,8 +40,29 @@ def _delta(key, delta=1, *args, **kwargs):
     return delta  # a counter that starts again: throttles fail open
 
 
+_clients_lock = threading.Lock()
+_clients: dict[tuple, object] = {}
+
+
 class TolerantRedisCache(RedisCache):
-    """``RedisCache`` whose calls never raise because Redis cannot be reached (see the module's docstring)."""
+    """``RedisCache`` whose calls never raise because Redis cannot be reached (see the module's docstring).
+
+    Its Redis client, and so its connection pool, is one per process. Django makes a cache object per
+    thread and, under ASGI, per request; each of Django's objects makes a pool of its own, so every request
+    that touched the cache opened a new connection to Redis (about 3 ms of a comment's POST, see
+    docs/performance.md). redis-py's pools are thread-safe and start afresh in a forked child.
+    """
+
+    @property
+    def _cache(self):
+        key = (tuple(self._servers), repr(sorted(self._options.items())))
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    client = _clients[key] = self._class(self._servers, **self._options)
+        return client
 
     get = _tolerant("get", _default)
     get_many = _tolerant("get_many", lambda *args, **kwargs: {})

@@ -55,3 +55,31 @@ def test_a_missing_counter_still_raises_value_error_when_redis_is_there(settings
     present = TolerantRedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "kehittamo-test-cache"})
     with pytest.raises(ValueError):
         present.incr("never-set-counter-key")
+
+
+def test_cache_objects_of_every_thread_share_one_connection_pool(settings):
+    """Django makes a cache object per thread and, under ASGI, per request; each used to open its own
+    connection to Redis. Forty of them, each in a thread of its own, now share one (the bound leaves room for
+    other clients of the same Redis server)."""
+    import os
+    import threading
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL not set")
+    url = os.environ["REDIS_URL"]
+    params = {"KEY_PREFIX": "kehittamo-test-pool", "OPTIONS": {"socket_timeout": 5}}
+    TolerantRedisCache(url, params).get("warm-up")  # the pool's first connection
+    server = TolerantRedisCache(url, params)._cache.get_client(write=True)
+    connections_before = server.info("stats")["total_connections_received"]
+
+    def one_request():
+        TolerantRedisCache(url, params).get("panel")  # a fresh object, as a request's cache is
+
+    for _ in range(40):
+        request = threading.Thread(target=one_request)
+        request.start()
+        request.join()
+    assert server.info("stats")["total_connections_received"] - connections_before < 10
+    assert TolerantRedisCache(url, params)._cache is TolerantRedisCache(url, dict(params))._cache
+    other_options = TolerantRedisCache(url, {"OPTIONS": {"socket_timeout": 1}})
+    assert other_options._cache is not TolerantRedisCache(url, params)._cache
