@@ -54,16 +54,20 @@ def guest_has_entry(request, workshop_id: int) -> bool:
     return int(workshop_id) in guest_entries(request)
 
 
-def guest_participant(request, workshop_id: int) -> Participant | None:
+def guest_participant(request, workshop_id: int, *, with_workshop: bool = False) -> Participant | None:
     """The participant this browser joined the workshop as, while the way it came in still holds.
 
     None when the link was revoked (also if a new one was issued since) or the person's data erased.
+    ``with_workshop`` reads the workshop and its organisation in the same query.
     """
     entry = guest_entries(request).get(int(workshop_id))
     if entry is None:
         return None
     participant_id, version = entry
-    return Participant.objects.filter(
+    participants = Participant.objects.all()
+    if with_workshop:
+        participants = participants.select_related("workshop__organisation")
+    return participants.filter(
         pk=participant_id, workshop_id=workshop_id, access_version=version, token_revoked_at__isnull=True
     ).first()
 

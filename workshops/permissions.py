@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 
 from workshops.guests import guest_has_entry, guest_participant
@@ -30,8 +31,17 @@ class WorkshopAccess:
 
 def workshop_for_viewer(request, workshop_id: int, *, cases: bool = True) -> WorkshopAccess:
     """The workshop if the request may see it (facilitator, own contact person, its participant); with its
-    cases loaded unless ``cases`` is false (the live pages, read on every load, show the current phase's case)."""
-    workshop = workshop_with_cases(workshop_id, cases=cases)
+    cases loaded unless ``cases`` is false (the live pages, read on every load, show the current phase's case).
+
+    A participant's browser reads its participant and the workshop in one query (every live request does).
+    """
+    participant = guest_participant(request, workshop_id, with_workshop=True)
+    if participant is not None:
+        workshop = participant.workshop
+        if cases:
+            prefetch_related_objects([workshop], "cases")
+    else:
+        workshop = workshop_with_cases(workshop_id, cases=cases)
     if workshop is None:
         raise Http404
     user = request.user
@@ -43,7 +53,6 @@ def workshop_for_viewer(request, workshop_id: int, *, cases: bool = True) -> Wor
     )
     # A revoked link also ends the sessions that came in with it (the link may have reached the wrong
     # person), and a new link for the same person does not let them back in; nor does erased data.
-    participant = guest_participant(request, workshop.pk)
     if participant is None and user.is_authenticated:
         participant = Participant.objects.filter(user=user, workshop=workshop).first()
     if not (is_facilitator or is_contact or participant):

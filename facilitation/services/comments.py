@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilitation import realtime
-from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Reaction, Room
+from facilitation.models import COMMENT_MAX_LENGTH, Comment, Phase, Prompt, Reaction, Room
 from facilitation.permissions import LiveViewer, in_room
 from facilitation.services.common import (
     LiveError,
@@ -71,22 +71,26 @@ def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
 
 
 def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, *, in_room: bool):
-    """The phase a comment belongs to and its prompt, checked against the agenda."""
-    phase = Phase.objects.filter(pk=phase_id, workshop=viewer.workshop).first()
+    """The phase a comment belongs to and its prompt, checked against the agenda.
+
+    Whether the phase has prompts and whether ``prompt_id`` is one of them come with the phase, in one query.
+    """
+    prompts = Prompt.objects.filter(phase=OuterRef("pk"))
+    given = Exists(prompts.filter(pk=prompt_id)) if prompt_id is not None else Value(False)
+    phases = Phase.objects.filter(workshop=viewer.workshop).annotate(has_prompts=Exists(prompts), prompt_given=given)
+    phase = phases.filter(pk=phase_id).first()
     if in_room:
         # A room's notes belong to the small-group rounds, whichever phase the page last showed.
         if phase is None or phase.kind != Phase.Kind.ROUNDS:
-            phase = Phase.objects.filter(workshop=viewer.workshop, kind=Phase.Kind.ROUNDS).order_by("position").first()
+            phase = phases.filter(kind=Phase.Kind.ROUNDS).order_by("position").first()
         if phase is None:
             raise LiveError(_("The agenda has no small-group rounds."))
-        prompt_ids = set(phase.prompts.values_list("pk", flat=True))
-        return phase, prompt_id if prompt_id in prompt_ids else None
+        return phase, prompt_id if phase.prompt_given else None
     if phase is None or not phase.has_threads:
         raise LiveError(_("This part of the workshop does not collect comments."))
-    prompt_ids = list(phase.prompts.values_list("pk", flat=True))
-    if prompt_ids and prompt_id not in prompt_ids:
+    if phase.has_prompts and not phase.prompt_given:
         raise LiveError(_("Choose the question you are answering."))
-    return phase, prompt_id if prompt_ids else None
+    return phase, prompt_id if phase.has_prompts else None
 
 
 def comment_create(

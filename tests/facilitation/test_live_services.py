@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from facilitation import services
-from facilitation.models import Comment, Event, LiveState, Phase, Presence, Reaction
+from facilitation.models import Comment, Event, LiveState, Phase, Presence, Prompt, Reaction
 from facilitation.services import LiveError
 from tests.facilitation.conftest import viewer_of
 from tests.facilitation.factories import PhaseFactory
@@ -148,6 +148,9 @@ def test_comments_need_a_writing_phase_of_this_workshop_and_the_right_prompt(liv
     reflection = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
     with pytest.raises(LiveError):
         _write(viewer, reflection)  # which question?
+    elsewhere = Prompt.objects.filter(phase__workshop=live_workshop).exclude(phase=reflection).first()
+    with pytest.raises(LiveError, match="Valitse kysymys"):
+        _write(viewer, reflection, prompt_id=elsewhere.pk)  # another phase's question
     prompt = reflection.prompts.first()
     comment, _ = _write(viewer, reflection, prompt_id=prompt.pk)
     assert comment.prompt == prompt and comment.case == reflection.case

@@ -384,7 +384,7 @@ def test_own_marks_are_the_viewers_comments_and_reactions_of_the_current_phase_o
 
 
 def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state_once(running_round):
-    """Six queries: session, workshop, participant; the state with its phase; one read of the newest
+    """Five queries: session; the participant with their workshop; the state with its phase; one read of the newest
     event the page may see, late placement, the member's room and the copy's newest events; the member's own
     marks."""
     person, _room = room_member(running_round)
@@ -393,7 +393,7 @@ def test_a_room_members_live_page_from_the_shared_copy_reads_the_workshops_state
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url("live", running_round))
     assert response.status_code == 200
-    assert len(captured) == 6
+    assert len(captured) == 5
     state_reads = [query for query in captured if 'FROM "facilitation_livestate"' in query["sql"]]
     assert len(state_reads) == 1
 
@@ -621,3 +621,20 @@ def test_an_edit_of_the_running_phase_reaches_open_pages_and_renews_the_shared_c
     pushed = Event.objects.filter(kind="phase").latest("id").payload
     assert pushed["phase"] == phase.pk and "Uusi kysymys tänään" in str(pushed["i18n"])
     assert "Uusi kysymys tänään" in client.get(url("panel", live_workshop)).content.decode()
+
+
+def test_a_comments_post_reads_three_times_before_it_writes(live_workshop, django_capture_on_commit_callbacks):
+    """Under load every query of a POST is a wait before the comment is out to everyone: the session; the
+    participant with their workshop; the phase with its question checked. Then the comment and its event."""
+    person = ParticipantFactory(workshop=live_workshop)
+    client = guest_client(person)
+    reflection = live_workshop.phases.filter(kind=Phase.Kind.REFLECTION).first()
+    LiveState.objects.filter(pk=live_workshop.pk).update(current_phase=reflection)
+    prompt = reflection.prompts.first()
+    fields = {"phase": reflection.pk, "prompt": prompt.pk, "thread": "t", "text": "Hyvä", "client_id": uuid.uuid4()}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url("comment_new", live_workshop), fields, HTTP_ACCEPT="application/json")
+    assert response.status_code == 201
+    statements = [query["sql"].split(" ", 1)[0] for query in captured]
+    assert statements == ["SELECT", "SELECT", "SELECT", "SAVEPOINT", "INSERT", "INSERT", "RELEASE"]
+    assert Comment.objects.get().prompt == prompt
