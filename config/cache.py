@@ -53,15 +53,18 @@ class TolerantRedisCache(RedisCache):
     docs/performance.md). redis-py's pools are thread-safe and start afresh in a forked child.
     """
 
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._client_key = (tuple(self._servers), repr(sorted(self._options.items())))  # once, not per call
+
     @property
     def _cache(self):
-        key = (tuple(self._servers), repr(sorted(self._options.items())))
-        client = _clients.get(key)
+        client = _clients.get(self._client_key)
         if client is None:
             with _clients_lock:
-                client = _clients.get(key)
+                client = _clients.get(self._client_key)
                 if client is None:
-                    client = _clients[key] = self._class(self._servers, **self._options)
+                    client = _clients[self._client_key] = self._class(self._servers, **self._options)
         return client
 
     get = _tolerant("get", _default)
