@@ -109,7 +109,11 @@ if DATABASE_URL:
     # never reused or closed (Django ticket #33497): 50 voters used up PostgreSQL's 100 connections. A
     # pool per process shares a bounded number of connections instead (CONN_MAX_AGE must stay 0 with it).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before handing it out
+    # The pool checks a connection before handing it out, without a round trip while nothing happened to
+    # it: Django's backend with psycopg's check (a query every time) replaced (config/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
         "max_size": DATABASE_POOL_SIZE,
