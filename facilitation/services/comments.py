@@ -73,11 +73,14 @@ def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
 def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, *, in_room: bool):
     """The phase a comment belongs to and its prompt, checked against the agenda.
 
-    Whether the phase has prompts and whether ``prompt_id`` is one of them come with the phase, in one query.
+    Whether the phase has prompts and whether ``prompt_id`` is one of them come with the phase, in one query,
+    and so does the new comment's id (``next_comment_id``; None on SQLite, see ``realtime.create_with_event``).
     """
     prompts = Prompt.objects.filter(phase=OuterRef("pk"))
     given = Exists(prompts.filter(pk=prompt_id)) if prompt_id is not None else Value(False)
-    phases = Phase.objects.filter(workshop=viewer.workshop).annotate(has_prompts=Exists(prompts), prompt_given=given)
+    phases = Phase.objects.filter(workshop=viewer.workshop).annotate(
+        has_prompts=Exists(prompts), prompt_given=given, next_comment_id=realtime.next_id(Comment)
+    )
     phase = phases.filter(pk=phase_id).first()
     if in_room:
         # A room's notes belong to the small-group rounds, whichever phase the page last showed.
@@ -131,6 +134,7 @@ def comment_create(
             return existing, False
         raise
     comment = Comment(
+        pk=phase.next_comment_id,
         client_id=client_id,
         workshop=viewer.workshop,
         phase=phase,
@@ -145,28 +149,26 @@ def comment_create(
         text=text,
         language=language,
     )
+    comment.agree_count = comment.good_point_count = 0
     try:
-        with transaction.atomic():
-            comment.save()
-            comment.agree_count = comment.good_point_count = 0
-            payload = realtime.comment_payload(comment)
-            realtime.publish(
-                workshop_id=viewer.workshop.pk,
-                kind="comment.created",
-                payload=payload,
-                **realtime.comment_audience(comment),
-            )
-            realtime.publish_ephemeral(
-                workshop_id=viewer.workshop.pk, kind="comment.mine", payload={"id": comment.pk}, person=viewer
-            )
-            stats_publish(workshop=viewer.workshop)
+        event = realtime.create_with_event(
+            comment,
+            workshop_id=viewer.workshop.pk,
+            kind="comment.created",
+            payload=lambda: realtime.comment_payload(comment),
+            **realtime.comment_audience(comment),
+        )
     except IntegrityError:
         # The client id is taken: a retry of a stored comment (or the same POST twice at once).
         existing = _stored(viewer, client_id)
         if existing is None:
             raise
         return existing, False
-    comment.pushed = payload["i18n"]  # the author's answer can carry the pushed HTML instead of rendering again
+    realtime.publish_ephemeral(
+        workshop_id=viewer.workshop.pk, kind="comment.mine", payload={"id": comment.pk}, person=viewer
+    )
+    stats_publish(workshop=viewer.workshop)
+    comment.pushed = event.payload["i18n"]  # the author's answer can carry the pushed HTML instead of rendering again
     return comment, True
 
 

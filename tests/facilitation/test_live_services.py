@@ -131,6 +131,46 @@ def test_a_retry_after_the_workshop_closed_still_gets_the_stored_comment(live_wo
     assert Comment.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_retried_post_outside_a_transaction_leaves_one_comment_and_one_event(live_workshop, aino, current):
+    """The server writes a comment and its event in one statement in autocommit; a second one with the same
+    client id is refused whole, and the connection goes on."""
+    viewer = viewer_of(live_workshop, participant=aino)
+    client_id = uuid.uuid4()
+    first, created = _write(viewer, current, client_id=client_id)
+    again, created_again = _write(viewer, current, client_id=client_id)
+    assert created and not created_again and again.pk == first.pk
+    assert Comment.objects.count() == 1 and Event.objects.filter(kind="comment.created").count() == 1
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_a_row_and_its_event_are_stored_together_or_not_at_all(live_workshop, aino, current, vendor, monkeypatch):
+    """``create_with_event`` on PostgreSQL (one statement; an id from the sequence when none was reserved) and
+    elsewhere (a transaction): the payload names the stored row, and a refused row leaves no event."""
+    from django.db import IntegrityError, connection
+
+    from facilitation import realtime
+
+    monkeypatch.setattr(connection, "vendor", vendor)
+    client_id = uuid.uuid4()
+
+    def comment() -> Comment:
+        return Comment(
+            workshop=live_workshop, phase=current, author_participant=aino, text="Yhdessä", client_id=client_id
+        )
+
+    events = Event.objects.count()
+    row = comment()
+    event = realtime.create_with_event(
+        row, workshop_id=live_workshop.pk, kind="comment.created", payload=lambda: {"id": row.pk}
+    )
+    assert row.pk is not None and not row._state.adding
+    assert Event.objects.get(pk=event.pk).payload == {"id": row.pk} and Comment.objects.get(pk=row.pk).text == "Yhdessä"
+    with pytest.raises(IntegrityError):
+        realtime.create_with_event(comment(), workshop_id=live_workshop.pk, kind="comment.created", payload=dict)
+    assert Event.objects.count() == events + 1 and Comment.objects.count() == 1  # and the transaction goes on
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x" * 4001])
 def test_empty_or_too_long_text_is_refused(live_workshop, aino, current, text):
     with pytest.raises(LiveError):
