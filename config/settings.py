@@ -136,6 +136,7 @@ else:
 # core busy while some wait for PostgreSQL; more only take turns on the interpreter lock: at 16 a page cost
 # a third more CPU than at 2-4 under 10 concurrent clients (docs/performance.md, "Session 14"). Fewer than
 # the pool's connections, so WebSocket consumers always find one.
+KEHITTAMO_WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))  # how far the Celery worker yields (config.celery)
 KEHITTAMO_HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", "0")) or max(1, min(4, DATABASE_POOL_SIZE - 4))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -123,6 +123,9 @@ def test_task_runs_on_a_real_celery_worker_through_redis(celery_eager):
         result = ping.apply_async(queue=queue).get(timeout=60)
         assert result["pong"] == "ok"
         assert result["hostname"].startswith(f"{queue}@")
+        # It yields the cores to the web processes (config.celery): niceness is added to the parent's.
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, own + settings.KEHITTAMO_WORKER_NICE) > own
     finally:
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
