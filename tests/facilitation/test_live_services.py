@@ -151,7 +151,10 @@ def test_a_row_and_its_event_are_stored_together_or_not_at_all(live_workshop, ai
 
     from facilitation import realtime
 
-    monkeypatch.setattr(connection, "vendor", vendor)
+    if vendor != connection.vendor:
+        if vendor == "postgresql":
+            pytest.skip("the one-statement write needs PostgreSQL")
+        monkeypatch.setattr(connection, "vendor", vendor)  # the other databases' way, on PostgreSQL
     client_id = uuid.uuid4()
 
     def comment() -> Comment:
