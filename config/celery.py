@@ -28,7 +28,7 @@ def _yield_to_the_web(**_kwargs) -> None:
 
     Its work can wait a few milliseconds; the web processes' cannot. When a round starts, the worker renders
     every room's panel while the web process writes the round's frame to a thousand sockets: at equal
-    priority the two shared the cores and the frame's last participant waited twice as long (bench S5).
+    priority the two shared the cores and the frame's last participant waited up to twice as long (bench S5).
     Ordinary processes on one machine (the benchmark, a plain install); between containers the CPU weights
     do the same (``cpu_shares`` in docker-compose.yml).
     """

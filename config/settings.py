@@ -136,7 +136,6 @@ else:
 # core busy while some wait for PostgreSQL; more only take turns on the interpreter lock: at 16 a page cost
 # a third more CPU than at 2-4 under 10 concurrent clients (docs/performance.md, "Session 14"). Fewer than
 # the pool's connections, so WebSocket consumers always find one.
-KEHITTAMO_WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))  # how far the Celery worker yields (config.celery)
 KEHITTAMO_HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", "0")) or max(1, min(4, DATABASE_POOL_SIZE - 4))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,6 +180,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How far a Celery worker lowers its CPU priority below the web processes' on the same machine (config.celery).
+KEHITTAMO_WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died (SIGKILL, lost machine) is handed to another worker after this many seconds
 # (Redis keeps unacknowledged messages aside until then; Kombu's default is an hour). Longer than any
