@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.db.models import Expression, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
@@ -123,7 +123,7 @@ _NEXTVAL = "nextval(pg_get_serial_sequence(%s, %s))"
 def next_id(model: type[models.Model]) -> Expression:
     """The next id of ``model``'s table taken from its sequence, as a column of a read the write makes anyway
     (``create_with_event`` then inserts the row under it); NULL where there is no sequence (SQLite)."""
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+    if connection.vendor != "postgresql":
         return Value(None, output_field=models.BigIntegerField())
     meta = model._meta
     # A constant text; the table's and column's names go as parameters.
@@ -141,7 +141,6 @@ def create_with_event(
     (its HTML names it): the one reserved with ``next_id``, else one taken from the sequence here. Elsewhere
     (SQLite) the two are saved in a transaction. A refused row (``IntegrityError``) leaves neither.
     """
-    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         with transaction.atomic():
             row.save(force_insert=True)
@@ -152,7 +151,7 @@ def create_with_event(
             cursor.execute(f"SELECT {_NEXTVAL}", [meta.db_table, meta.pk.column])
             row.pk = cursor.fetchone()[0]
     event = _new_event(workshop_id, kind, payload(), **audience)
-    (row_sql, row_params), (event_sql, event_params) = (_insert(row, connection), _insert(event, connection))
+    (row_sql, row_params), (event_sql, event_params) = (_insert(row), _insert(event))
     returning = connection.ops.quote_name(Event._meta.pk.column)
     # In a caller's transaction a refused statement would spoil it: a savepoint keeps it usable.
     savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -165,14 +164,14 @@ def create_with_event(
     return event
 
 
-def _insert(row: models.Model, connection) -> tuple[str, tuple]:
+def _insert(row: models.Model) -> tuple[str, tuple]:
     """Django's own ``INSERT`` of one new row (its fields prepared as ``save`` prepares them), without running it;
     the id is left to the sequence unless the row has one."""
     meta = row._meta
     fields = [field for field in meta.local_concrete_fields if row.pk is not None or field is not meta.auto_field]
     query = InsertQuery(type(row))
     query.insert_values(fields, [row])
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    [(sql, params)] = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
     return sql, tuple(params)
 
 

@@ -7,7 +7,6 @@ import time
 
 import psycopg
 import pytest
-from django.conf import settings
 from psycopg_pool import ConnectionPool
 
 from config.postgresql import base as db_pool
@@ -16,15 +15,9 @@ from tests.conftest import require_service
 
 @pytest.fixture
 def conninfo() -> str:
+    """The server the app uses (psycopg takes the URL as it is)."""
     require_service("PostgreSQL", bool(os.environ.get("DATABASE_URL")))
-    database = settings.DATABASES["default"]
-    return psycopg.conninfo.make_conninfo(
-        host=database["HOST"],
-        port=database["PORT"] or 5432,
-        user=database["USER"],
-        password=database["PASSWORD"],
-        dbname=database["NAME"],
-    )
+    return os.environ["DATABASE_URL"]
 
 
 @pytest.fixture

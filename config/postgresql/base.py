@@ -34,6 +34,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         pool = super().pool
         # Django builds the pool with psycopg's check (``CONN_HEALTH_CHECKS``) and offers no way to give
         # another; it is set here before the pool opens (Django opens it on the first connection).
-        if pool is not None and pool._check is not None and pool._check is not check_connection:
+        if pool is not None and pool._check is not None:
             pool._check = check_connection
         return pool
