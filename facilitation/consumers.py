@@ -1,11 +1,11 @@
 """The live workshop's WebSocket: checks who connects, joins their groups; the hub forwards pushes.
 
-It never writes comments: those arrive over HTTP POST. A pairwise vote may come over
-it (``vote``): at a large event every voter answers a pair every few seconds, and
-here the voter is known already, so a vote costs no HTTP request, middleware or
-session load, and the votes that arrive while a thread is busy are answered together,
-in one transaction; the page falls back to the HTTP form's POST whenever the socket
-gives no answer. Presence (who has the
+A comment (``comment``) and a pairwise vote (``vote``) may come over it: here the writer is
+known already, so neither costs an HTTP request, middleware or a session load (at a large
+event hundreds press "send" at once, and every voter answers a pair every few seconds). The
+votes that arrive while a thread is busy are answered together, in one transaction. The
+page falls back to the HTTP form's POST whenever the socket gives no answer; a comment's
+client-made id keeps a retry from making a copy. Presence (who has the
 page open) is recorded on connect and on disconnect, and refreshed by heartbeats;
 all three are gathered and written together, at most once a second per process:
 1,000 pages beating every 25 s are two UPDATEs a second, not forty row writes, and
@@ -35,6 +35,7 @@ from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 from facilitation.selectors_voting import turn_payload
 from facilitation.services.voting import DuelAnswer
+from facilitation.views import write_comment
 from facilitation.views_voting import answer_duels
 
 logger = logging.getLogger(__name__)
@@ -193,6 +194,11 @@ def _answer_batch(phase_id: int, batch: list[_Asked], indexes: list[int]) -> dic
     return answers
 
 
+def _write_comment(viewer: LiveViewer, fields: dict, address: str) -> tuple[int, dict]:
+    with translation.override(viewer.language):
+        return write_comment(viewer, fields, address=address)
+
+
 def _admit(scope, workshop_id: int) -> tuple[LiveViewer | None, set[int]]:
     """Who connects (session, user, participant) and the rooms they are in: one trip to a worker thread."""
     viewer = live_viewer_for_scope(scope, workshop_id)
@@ -263,8 +269,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs) -> None:
         """The page's heartbeat keeps this connection counted as present; ``catchup`` asks for what the
-        page missed while it was away; ``vote`` answers a pair. A question may carry a number ``ask``,
-        which its answer repeats."""
+        page missed while it was away; ``comment`` writes a comment or a reply; ``vote`` answers a pair.
+        A question may carry a number ``ask``, which its answer repeats."""
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
             participant = self.viewer.participant
@@ -272,8 +278,25 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._send_quietly({"kind": "pong"})
         elif kind == "catchup":
             await self._catch_up(content.get("after"), _ask(content))
+        elif kind == "comment":
+            await self._comment(content)
         elif kind == "vote":
             await self._vote(content)
+
+    async def _comment(self, content: dict) -> None:
+        """Write a comment or a reply from the composer's fields, as its HTTP POST does (the same rate
+        limits, the same refusals in the writer's language); the answer (``kind: comment``, its ``status``
+        and the POST's JSON) repeats the question's ``ask``, without which nothing is done."""
+        ask = _ask(content)
+        if ask is None:
+            return
+        client = self.scope.get("client") or ("",)
+        try:
+            status, body = await database_sync_to_async(_write_comment)(self.viewer, content, client[0])
+        except Exception:  # the database away a moment: the page keeps the comment and posts it over HTTP
+            logger.exception("comment over the socket failed")
+            status, body = 500, {}
+        await self._send_quietly({"kind": "comment", "ask": ask, "status": status, **body})
 
     async def _vote(self, content: dict) -> None:
         """Answer a pair, as ``vote_duel`` does over HTTP; the answer (``kind: vote``, its ``status``

@@ -1,7 +1,8 @@
 """The live workshop pages: the participant's view, the facilitator's controls, and the JSON they post to.
 
 Data changes arrive as HTTP POSTs (the browser sends JSON-accepting fetches;
-without JavaScript the same forms post and redirect). The socket only pushes.
+without JavaScript the same forms post and redirect). A comment and a pairwise vote may
+come over the page's socket instead (``consumers.LiveConsumer``), through the same code.
 """
 
 from __future__ import annotations
@@ -223,9 +224,11 @@ def throttled(request, viewer: LiveViewer, action: str, *, room_id: int | None =
     return throttle.refusal(request, retry_after, as_json=wants_json(request))
 
 
-def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
+def comment_body(viewer: LiveViewer, comment, request=None) -> dict:
     """The comment for its author's page. A new one carries the HTML its push carries (the page's script
-    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones)."""
+    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones); one
+    stored before is rendered for its author, as a push is when there is no ``request`` (a socket's answer:
+    the page's script fills in its own CSRF token)."""
     pushed = getattr(comment, "pushed", None)
     if pushed:
         html = (pushed.get(viewer.language) or pushed[settings.LANGUAGE_CODE])["html"]
@@ -237,42 +240,69 @@ def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
             if not hasattr(comment, name):
                 setattr(comment, name, 0)
         comment.shown_replies = []
-        html = render_to_string("facilitation/partials/comment.html", {"comment": comment, "viewer": viewer}, request)
-    return JsonResponse(
-        {"id": comment.pk, "thread": comment.thread_key, "parent": comment.parent_id, "html": html}, status=status
+        context = {"comment": comment, "viewer": viewer, "push": request is None}
+        html = render_to_string("facilitation/partials/comment.html", context, request)
+    return {"id": comment.pk, "thread": comment.thread_key, "parent": comment.parent_id, "html": html}
+
+
+def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
+    return JsonResponse(comment_body(viewer, comment, request), status=status)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def write_comment(viewer: LiveViewer, fields, *, address: str, request=None) -> tuple[int, dict]:
+    """Store a comment or a reply from the composer's ``fields`` (a form post's, or a socket frame's JSON);
+    the status and JSON body for its author's page: 201 stored, 200 stored before under the same
+    ``client_id`` (a retry makes no copy), 400 refused, 429 over a rate limit (with ``retry_after``).
+    Every refusal says why in the active language. ``address`` is the client's, for the rate limits."""
+    retry_after = throttle.over_limit(
+        "post", address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
     )
+    if retry_after is not None:
+        return 429, {"error": throttle.message(), "retry_after": retry_after}
+    try:
+        client_id = uuid.UUID(_text(fields.get("client_id")) or str(uuid.uuid4()))
+    except ValueError:
+        return 400, {"error": _("This comment could not be saved. Please reload the page.")}
+    try:
+        comment, created = services.comment_create(
+            viewer=viewer,
+            phase_id=_int_or_none(fields.get("phase")) or 0,
+            prompt_id=_int_or_none(fields.get("prompt")),
+            parent_id=_int_or_none(fields.get("parent")),
+            text=_text(fields.get("text")),
+            anonymous=_text(fields.get("anonymous")) in CHECKED,
+            client_id=client_id,
+            language=viewer.language,
+            room_id=_int_or_none(fields.get("room")),
+        )
+    except LiveError as error:
+        return 400, {"error": str(error)}
+    return (201 if created else 200), comment_body(viewer, comment, request)
 
 
 @require_POST
 def comment_new(request, workshop_id: int):
-    """Write a comment or a reply; a repeated ``client_id`` returns the stored one (200) instead of a copy."""
+    """Write a comment or a reply; a repeated ``client_id`` returns the stored one (200) instead of a copy.
+
+    The page's script sends comments over its socket (``consumers.LiveConsumer``) and posts here when the
+    socket gives no answer; without the script the composer's form posts here."""
     viewer = live_viewer(request, workshop_id)
-    text = request.POST.get("text", "")
-    thread = request.POST.get("thread", "")
-    if refused := throttled(request, viewer, "post", thread=thread, text=text):
-        return refused
-    try:
-        client_id = uuid.UUID(request.POST.get("client_id") or str(uuid.uuid4()))
-    except ValueError:
-        return _error(request, viewer, _("This comment could not be saved. Please reload the page."), text=text)
-    try:
-        comment, created = services.comment_create(
-            viewer=viewer,
-            phase_id=_int_or_none(request.POST.get("phase")) or 0,
-            prompt_id=_int_or_none(request.POST.get("prompt")),
-            parent_id=_int_or_none(request.POST.get("parent")),
-            text=text,
-            anonymous=request.POST.get("anonymous") in CHECKED,
-            client_id=client_id,
-            language=getattr(request, "LANGUAGE_CODE", "fi"),
-            room_id=_int_or_none(request.POST.get("room")),
-        )
-    except LiveError as error:
-        return _error(request, viewer, str(error), thread=thread, text=text)
+    status, body = write_comment(viewer, request.POST, address=throttle.client_address(request), request=request)
     if wants_json(request):
-        return _comment_json(request, viewer, comment, status=201 if created else 200)
-    messages.success(request, _("Your comment was saved."))
-    return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment.pk}")
+        response = JsonResponse(body, status=status)
+    elif status < 300:
+        messages.success(request, _("Your comment was saved."))
+        return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{body['id']}")
+    else:
+        draft = {"thread": request.POST.get("thread", ""), "text": request.POST.get("text", "")}
+        response = _error(request, viewer, body["error"], status=status, **draft)
+    if "retry_after" in body:
+        response["Retry-After"] = str(body["retry_after"])
+    return response
 
 
 def _comment_write(request, workshop_id: int, comment_id: int, action):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,12 +74,16 @@ def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, 
     """The phase a comment belongs to and its prompt, checked against the agenda.
 
     Whether the phase has prompts and whether ``prompt_id`` is one of them come with the phase, in one query,
-    and so does the new comment's id (``next_comment_id``; None on SQLite, see ``realtime.create_with_event``).
+    and so do the new comment's id (``next_comment_id``; None on SQLite, see ``realtime.create_with_event``)
+    and the workshop's status as it is now (``workshop_status``: a socket's viewer was read when it connected).
     """
     prompts = Prompt.objects.filter(phase=OuterRef("pk"))
     given = Exists(prompts.filter(pk=prompt_id)) if prompt_id is not None else Value(False)
     phases = Phase.objects.filter(workshop=viewer.workshop).annotate(
-        has_prompts=Exists(prompts), prompt_given=given, next_comment_id=realtime.next_id(Comment)
+        has_prompts=Exists(prompts),
+        prompt_given=given,
+        next_comment_id=realtime.next_id(Comment),
+        workshop_status=F("workshop__status"),
     )
     phase = phases.filter(pk=phase_id).first()
     if in_room:
@@ -122,6 +126,7 @@ def comment_create(
         _require_live(viewer.workshop)
         room = _room_for_writer(viewer, room_id) if room_id is not None else None
         phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room is not None)
+        _require_live(viewer.workshop, phase.workshop_status)
         parent = None
         if parent_id is not None:
             parent = Comment.objects.filter(

@@ -1,6 +1,7 @@
 // The live workshop page: follows the facilitator, shows comments as they arrive, never loses a typed word.
 //
-// Writes go over HTTP POST with a client-made id (a retry can't duplicate); the WebSocket only pushes.
+// Writes carry a client-made id (a retry can't duplicate). A comment goes over the open WebSocket, as a
+// pairwise vote does, and over HTTP POST when the socket gives no answer; other writes are HTTP POSTs.
 // After a reconnect the page asks for every event after the last one it is sure of. Without a socket
 // it polls. Drafts and unsent comments are kept in localStorage until the server has them.
 
@@ -339,6 +340,16 @@ function giveBack(item, message) {
   showKeptDrafts();
   say(statusFor(item), message || strings.refused, true);
 }
+/** Send an outbox item: a comment over the open socket (no HTTP request, no session to load: hundreds of
+ * people pressing "send" at once cost the server little), else, or when the socket gives no answer in
+ * time or fails on the server, as an HTTP POST. The socket's answer has the POST's status and JSON; a
+ * POST after a late answer returns the comment the socket stored (its client id), not a copy. */
+async function deliver(item) {
+  const answer = item.socket ? await askSocket(item.socket, item.fields) : null;
+  if (answer && answer.status < 500) return { status: answer.status, data: answer };
+  const { response, data } = await post(item.action, item.fields);
+  return { status: response.status, data };
+}
 async function flushOutbox() {
   if (flushing) return;
   flushing = true;
@@ -347,23 +358,23 @@ async function flushOutbox() {
       const item = outbox[0];
       let result;
       try {
-        result = await post(item.action, item.fields);
+        result = await deliver(item);
       } catch {
         say(statusFor(item), strings.queued);
         setConnection(navigator.onLine ? "reconnecting" : "offline");
         scheduleFlush();
         return;
       }
-      const { response, data } = result;
-      if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      const { status, data } = result;
+      if (status >= 500 || status === 429 || status === 408) {
         // Kept in the outbox and sent again shortly; a rate limit says so in its own words.
-        say(statusFor(item), (response.status === 429 && data.error) || strings.queued);
+        say(statusFor(item), (status === 429 && data.error) || strings.queued);
         scheduleFlush();
         return;
       }
       outbox = outbox.filter((other) => other.client_id !== item.client_id);
       save("outbox", outbox);
-      if (response.ok && data.id) {
+      if (status >= 200 && status < 300 && data.id) {
         rememberOwn(data.id);
         placeComment(data);
         say(statusFor(item), strings.sent);
@@ -392,6 +403,7 @@ function submitComposer(form) {
     action: actionOf(form),
     draftKey: form.dataset.draftKey,
     label: labelOf(area),
+    socket: form.dataset.socket || "",
     fields: { ...fields, text: area.value, client_id: "" },
   };
   item.fields.client_id = item.client_id;
@@ -914,7 +926,7 @@ function catchUpLater() {
   catchUpRetry = window.setTimeout(() => catchUp().catch(catchUpLater), catchUpDelay * (0.5 + Math.random()));
   catchUpDelay = Math.min(catchUpDelay * 2, 30000);
 }
-/** Questions asked on the socket ("catchup", "vote"), by the number their answers repeat. */
+/** Questions asked on the socket ("catchup", "comment", "vote"), by the number their answers repeat. */
 const asked = new Map();
 let lastAsk = 0;
 const SOCKET_ANSWER_MS = 5000;
@@ -1053,7 +1065,7 @@ function connect() {
     } catch {
       return;
     }
-    if (event.kind === "catchup" || event.kind === "vote") answered(event.ask, event);
+    if (event.kind === "catchup" || event.kind === "vote" || event.kind === "comment") answered(event.ask, event);
     else if (event.kind !== "pong") apply(event);
   });
   ws.addEventListener("close", (event) => {

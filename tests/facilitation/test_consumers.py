@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -18,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from facilitation import consumers, services
-from facilitation.models import Duel, Idea, Phase
+from facilitation.models import Comment, Duel, Idea, LiveState, Phase
 from tests.conftest import REQUIRE_SERVICES
 from tests.facilitation.conftest import comment_as, make_guest, prioritisation, viewer_of
 from tests.workshops.factories import ParticipantFactory, WorkshopFactory
@@ -273,6 +274,144 @@ async def test_staff_catch_up_on_the_socket_with_the_counts(live_workshop, peopl
 
 
 # --- votes on the socket ------------------------------------------------------------------------------------
+@database_sync_to_async
+def current_phase(workshop) -> Phase:
+    return LiveState.objects.select_related("current_phase").get(pk=workshop.pk).current_phase
+
+
+async def answer_of(socket, kind: str, timeout: float = 5.0) -> dict:
+    """The next answer of ``kind`` ("comment", "vote"), past any pushes that arrive first."""
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        if frame["kind"] == kind:
+            return frame
+
+
+def stored_thread(phase: Phase) -> str:
+    return f"p{phase.pk}-q0"  # a phase's own thread: no prompt, no room
+
+
+def composed(phase: Phase, text: str, **fields) -> dict:
+    """A comment as live.js sends it over the socket: the composer's form fields, all strings."""
+    return {
+        "type": "comment",
+        "phase": str(phase.pk),
+        "prompt": "",
+        "thread": stored_thread(phase),
+        "text": text,
+        "client_id": str(uuid.uuid4()),
+        **fields,
+    }
+
+
+async def test_a_comment_on_the_socket_is_stored_once_pushed_and_answered(live_workshop, people):
+    aino, aino_session = people["aino"]
+    _bertta, bertta_session = people["bertta"]
+    phase = await current_phase(live_workshop)
+    mine, connected = await open_socket(live_workshop.pk, aino_session)
+    theirs, _ = await open_socket(live_workshop.pk, bertta_session)
+    assert connected
+    question = composed(phase, "Aamupalaveri säästää aikaa", ask=3)
+    await mine.send_json_to(question)
+    answer = await answer_of(mine, "comment")
+    assert (answer["ask"], answer["status"], answer["thread"], answer["parent"]) == (3, 201, stored_thread(phase), None)
+    stored = await database_sync_to_async(Comment.objects.get)(client_id=question["client_id"])
+    assert answer["id"] == stored.pk and (stored.author_participant_id, stored.text) == (aino.pk, question["text"])
+    assert stored.language == "fi" and not stored.anonymous
+    assert "Aamupalaveri säästää aikaa" in answer["html"] and f'data-comment="{stored.pk}"' in answer["html"]
+    pushed = [frame for frame in await frames(theirs, 0.5) if frame["kind"] == "comment.created"]
+    assert [frame["id"] > 0 and frame["data"]["html"] for frame in pushed] == [answer["html"]]
+
+    # The page asks again (the answer came too late) with the same client id: the stored one, no copy.
+    await mine.send_json_to({**question, "ask": 4})
+    again = await answer_of(mine, "comment")
+    assert (again["ask"], again["status"], again["id"]) == (4, 200, stored.pk)
+    assert "Aamupalaveri säästää aikaa" in again["html"]
+    assert await database_sync_to_async(Comment.objects.count)() == 1
+    assert [frame for frame in await frames(theirs, 0.5) if frame["kind"] == "comment.created"] == []
+
+    # A reply, and an anonymous one: the answer never names its author either.
+    reply = composed(phase, "Samaa mieltä", ask=5, parent=str(stored.pk), anonymous="on")
+    await mine.send_json_to(reply)
+    answered = await answer_of(mine, "comment")
+    assert (answered["status"], answered["parent"]) == (201, stored.pk)
+    assert "Aino" not in answered["html"]
+    assert (await database_sync_to_async(Comment.objects.get)(pk=answered["id"])).anonymous
+    await socket_close_all([mine, theirs])
+
+
+async def test_a_refused_comment_on_the_socket_says_why_in_the_writers_language(live_workshop, people):
+    _aino, session = people["aino"]
+    phase = await current_phase(live_workshop)
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+
+    async def ask(number, text="Havainto", **changes):
+        await socket.send_json_to({**composed(phase, text), "ask": number, **changes})
+        return await answer_of(socket, "comment")
+
+    await socket.send_json_to(composed(phase, "Ei numeroa"))  # no number to answer to: nothing is done
+    await socket.send_json_to({**composed(phase, "Outo numero"), "ask": "1"})
+    assert await socket.receive_nothing(timeout=0.3)
+    with translation.override("fi"):
+        empty = _("Write something first.")
+        reload = _("This comment could not be saved. Please reload the page.")
+        no_comments = _("This part of the workshop does not collect comments.")
+        gone = _("The comment you are replying to is no longer there.")
+        not_running = _("The workshop is not running right now.")
+    assert await ask(1, text="   ") == {"kind": "comment", "ask": 1, "status": 400, "error": empty}
+    assert await ask(2, text=["not", "text"]) == {"kind": "comment", "ask": 2, "status": 400, "error": empty}
+    assert (await ask(3, client_id="not-an-id"))["error"] == reload
+    assert (await ask(4, client_id=17))["status"] == 201, "a number is no client id: the server makes one"
+    assert (await ask(5, phase="x"))["error"] == no_comments
+    assert (await ask(6, phase=str(phase.pk + 1000)))["error"] == no_comments
+    assert (await ask(7, parent="999999"))["error"] == gone
+    assert (await ask(8, anonymous=["on"], prompt={"x": 1}))["status"] == 201, "nonsense fields are left out"
+    assert await database_sync_to_async(Comment.objects.count)() == 2
+
+    # The socket was opened while the workshop ran; its status is read again for each comment.
+    await database_sync_to_async(Workshop.objects.filter(pk=live_workshop.pk).update)(status=Workshop.Status.CLOSED)
+    assert await ask(9) == {"kind": "comment", "ask": 9, "status": 400, "error": not_running}
+    assert await database_sync_to_async(Comment.objects.count)() == 2
+    await socket.disconnect()
+
+
+async def test_comments_on_the_socket_count_against_the_same_rate_limits(live_workshop, people, settings):
+    settings.KEHITTAMO_RATE_LIMITS = {"post": {"guest": (1, 60)}}
+    _aino, session = people["aino"]
+    phase = await current_phase(live_workshop)
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    await socket.send_json_to(composed(phase, "Ensimmäinen", ask=1))
+    assert (await answer_of(socket, "comment"))["status"] == 201
+    await socket.send_json_to(composed(phase, "Toinen", ask=2))
+    refused = await answer_of(socket, "comment")
+    assert (refused["status"], refused["retry_after"]) == (429, 60)
+    assert refused["error"].startswith("Lyhyessä ajassa"), "in Finnish"
+    assert await database_sync_to_async(Comment.objects.filter(text="Toinen").exists)() is False
+    await socket.disconnect()
+
+
+async def test_a_comment_that_fails_on_the_server_is_answered_500_and_the_socket_stays_open(
+    live_workshop, people, monkeypatch
+):
+    """The page keeps the comment in its outbox and posts it over HTTP."""
+    _aino, session = people["aino"]
+    phase = await current_phase(live_workshop)
+
+    def broken(**arguments):
+        raise OperationalError("the database went away")
+
+    socket, connected = await open_socket(live_workshop.pk, session)
+    assert connected
+    monkeypatch.setattr(services, "comment_create", broken)
+    await socket.send_json_to(composed(phase, "Kaatuu", ask=1))
+    assert await answer_of(socket, "comment") == {"kind": "comment", "ask": 1, "status": 500}
+    await socket.send_json_to({"type": "ping"})
+    assert (await answer_of(socket, "pong", timeout=3)) == {"kind": "pong"}
+    await socket.disconnect()
+
+
 @pytest.fixture
 def duels(live_workshop, django_capture_on_commit_callbacks):
     """A pairwise vote on four ideas, as the workshop's current phase."""
@@ -290,10 +429,7 @@ def pair_for(workshop, person, phase):
 
 async def answer_to(socket, timeout: float = 5.0) -> dict:
     """The next answer to a vote, past any pushes that arrive first."""
-    while True:
-        frame = await socket.receive_json_from(timeout=timeout)
-        if frame["kind"] == "vote":
-            return frame
+    return await answer_of(socket, "vote", timeout)
 
 
 async def test_a_vote_on_the_socket_counts_once_and_answers_with_the_next_pair(live_workshop, people, duels):
