@@ -66,6 +66,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--web", type=int, default=1, help="ASGI server processes for S1–S6, clients and posts split between them"
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="comments posted over HTTP, as a page without a socket does (default: over the writer's own socket)",
+    )
     parser.add_argument("--output", help="the JSON file (default bench/results/bench-<timestamp>.json)")
     parser.add_argument("--database", default=BENCH_DATABASE, help="the bench's own PostgreSQL database (dropped)")
     parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB, help="the bench's own Redis db (emptied)")

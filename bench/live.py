@@ -208,8 +208,12 @@ def _client(index: int, base: str, seeded: Seeded, cookies: dict, audiences, *, 
     )
 
 
-def _comment(at: float, base: str, seeded: Seeded, cookies: dict, *, room: int | None = None) -> loadgen.Send:
-    """A comment as the page's composer posts it (fields, CSRF header, a client-made id)."""
+def _comment(ctx, at: float, bases: list[str], seeded: Seeded, writer: int, *, room: int | None = None) -> loadgen.Send:
+    """A comment by participant ``writer`` (their client's index) as the page's outbox sends it: the
+    composer's fields with a client-made id, over the writer's own socket, posted with the CSRF header when
+    the socket gives no answer (``--http``: always posted, as a page without a socket does)."""
+    cookies = seeded.participants[writer]
+    base = bases[writer % len(bases)]  # the writer's own server, as its client's
     marker = loadgen.new_marker()
     fields = {
         "phase": str(seeded.phase_id),
@@ -228,6 +232,7 @@ def _comment(at: float, base: str, seeded: Seeded, cookies: dict, *, room: int |
         url=f"{base}/w/{seeded.workshop_id}/comments/",
         headers=headers,
         fields=fields,
+        client=None if ctx.args.http else writer,
     )
 
 
@@ -267,10 +272,8 @@ def _steady(name: str, ctx, participants: int, *, processes: int | None = None) 
     ]
     rng = random.Random(1)
     duration = seconds(ctx, 60)
-    sends = [
-        _comment(float(second), bases[second % len(bases)], seeded, rng.choice(seeded.participants))
-        for second in range(int(duration))
-    ]
+    writers = range(len(seeded.participants))
+    sends = [_comment(ctx, float(second), bases, seeded, rng.choice(writers)) for second in range(int(duration))]
     plan = _plan(ctx, clients, sends, duration + loadgen.DRAIN_SECONDS)
     raw = loadgen.run(plan)
     row = _row(name, ctx, plan, raw, participants)
@@ -320,19 +323,18 @@ def run_s3(ctx) -> dict:
     bases = servers.bases
     clients, room_of = _room_clients(bases, seeded)
     rng = random.Random(3)
-    burst = [
-        _comment(1 + number / 20, bases[number % len(bases)], seeded, rng.choice(seeded.participants))
-        for number in range(20)
-    ]
+    writers = range(len(seeded.participants))
+    burst = [_comment(ctx, 1 + number / 20, bases, seeded, rng.choice(writers)) for number in range(20)]
     notes = []
     for number in range(40 if ctx.quick else 200):
         position = rng.randrange(len(seeded.participants))
         notes.append(
             _comment(
+                ctx,
                 4 + number / (20 if ctx.quick else 100),
-                bases[position % len(bases)],  # the sender's own server, as its page would post
+                bases,
                 seeded,
-                seeded.participants[position],
+                position,
                 room=room_of[position],
             )
         )
@@ -359,11 +361,10 @@ def run_s4(ctx) -> dict:
     duration = seconds(ctx, 60, 10)
     rng = random.Random(4)
     sends = []
-    for position, cookies in enumerate(seeded.participants):
+    for position in range(len(seeded.participants)):
         offset = rng.uniform(0, 10)
         for round_ in range(int(duration // 10)):
-            base = bases[position % len(bases)]
-            sends.append(_comment(offset + 10 * round_, base, seeded, cookies, room=room_of[position]))
+            sends.append(_comment(ctx, offset + 10 * round_, bases, seeded, position, room=room_of[position]))
     sends.sort(key=lambda send: send.at)
     plan = _plan(ctx, clients, sends, duration + loadgen.DRAIN_SECONDS)
     raw = loadgen.run(plan)
@@ -455,10 +456,8 @@ def run_s6(ctx) -> dict:
     storm = (2.0, 3.5) if ctx.quick else (5.0, 8.5)  # drops; reconnects 0.5–1.5 s later: all within 5 s
     duration = seconds(ctx, 25, 12)
     rng = random.Random(6)
-    sends = [
-        _comment(float(second), bases[second % len(bases)], seeded, rng.choice(seeded.participants))
-        for second in range(int(duration) - 4)
-    ]
+    writers = range(len(seeded.participants))
+    sends = [_comment(ctx, float(second), bases, seeded, rng.choice(writers)) for second in range(int(duration) - 4)]
     plan = _plan(ctx, clients, sends, duration, storm=storm)
     raw = loadgen.run(plan)
     row = _row("S6", ctx, plan, raw, len(clients))

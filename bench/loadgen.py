@@ -1,8 +1,10 @@
 """The load generator: WebSocket clients and senders in separate processes, speaking the public protocol only.
 
 A ``Plan`` lists the clients (a WebSocket each: its URL, Cookie header, Origin, the audiences it should
-hear) and the sends (at an epoch time: an HTTP POST like the page's ``post()`` or, for the baselines, a
-frame over a sender's own WebSocket). Every send carries a unique marker (``BMK`` + 10 hex digits) in
+hear) and the sends (at a time after go): a comment over its writer's own socket as live.js sends it
+(``Send.client``: that client's process sends it, and posts it over HTTP when the socket gives no answer,
+as the page does), an HTTP POST like the page's ``post()``, or, for the baselines, a frame over a
+sender's own WebSocket. Every send carries a unique marker (``BMK`` + 10 hex digits) in
 its text; each client records when it first saw each marker (``time.time()``, comparable across the
 processes of this machine), whether by push or by catching up over the events endpoint after a
 reconnect, as live.js does. ``run()`` spreads the clients over 2–4 processes, runs the senders in one
@@ -24,6 +26,7 @@ import random
 import re
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Empty
@@ -61,7 +64,9 @@ class Client:
 
 @dataclass
 class Send:
-    """One message: an HTTP POST (``url``) or a frame over the sender socket (``text``)."""
+    """One message: ``fields`` over the socket of client ``client`` (as live.js asks, ``type`` and ``ask``
+    added; ``url`` and ``headers`` its HTTP fallback), an HTTP POST (``url``), or a frame over the sender
+    socket (``text``)."""
 
     at: float
     marker: str
@@ -70,6 +75,8 @@ class Send:
     headers: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
     text: str = ""
+    client: int | None = None
+    ask_type: str = "comment"
 
 
 @dataclass
@@ -277,7 +284,70 @@ class _RoundPanels:
             await _panel(self.client, self.seen, self.http, marker)
 
 
-async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -> Seen:
+class _Outbox:
+    """A client's own comments, as live.js's outbox sends them: one after another, each at its time (from go)
+    on the open socket, and as an HTTP POST when the socket is closed, gives no answer within
+    ``SOCKET_ANSWER_SECONDS`` or answers with a server error. A record's ``sent`` is the first attempt's."""
+
+    def __init__(self, sends: list[Send], clock: Clock, http) -> None:
+        self.sends = sorted(sends, key=lambda send: send.at)
+        self.clock, self.http = clock, http
+        self.ws = None  # the socket while it is open
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.asked = 0
+        self.records: list[dict] = []
+
+    def answered(self, text: str) -> None:
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            return
+        future = self.waiting.pop(answer.get("ask"), None)
+        if future is not None and not future.done():
+            future.set_result(answer)
+
+    def closed(self) -> None:
+        self.ws = None
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_result(None)
+        self.waiting.clear()
+
+    async def run(self) -> None:
+        while self.clock.go is None and time.time() < self.clock.stop_at:
+            await asyncio.sleep(0.05)
+        for send in self.sends:
+            await asyncio.sleep(max(0.0, self.clock.go + send.at - time.time()))
+            if time.time() >= self.clock.stop_at:
+                return
+            self.records.append(await self._send(send))
+
+    async def _send(self, send: Send) -> dict:
+        sent = time.time()
+        if self.ws is not None:
+            self.asked += 1
+            ask = self.asked
+            future = asyncio.get_running_loop().create_future()
+            self.waiting[ask] = future
+            try:
+                await self.ws.send(json.dumps({**send.fields, "type": send.ask_type, "ask": ask}))
+                answer = await asyncio.wait_for(future, SOCKET_ANSWER_SECONDS)
+            except Exception:
+                answer = None
+            finally:
+                self.waiting.pop(ask, None)
+            if answer is not None and answer.get("status", 500) < 500:
+                return {
+                    "marker": send.marker,
+                    "sent": sent,
+                    "done": time.time(),
+                    "status": answer["status"],
+                    "via": "socket",
+                }
+        return {"marker": send.marker, "sent": sent, **await _post(send, self.http)}
+
+
+async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore, outbox: _Outbox) -> Seen:
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidStatus
 
@@ -287,6 +357,8 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
     storm_offset = rng.uniform(*plan.storm) if plan.storm else None
     background: set[asyncio.Task] = set()
     rounds = _RoundPanels(client, seen, http, background)
+    if outbox.sends:
+        background.add(asyncio.create_task(outbox.run()))
     attempts = 0
     headers = {"Cookie": client.cookie} if client.cookie else None
     while time.time() < clock.stop_at:
@@ -311,6 +383,7 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
             await asyncio.sleep(max(0.0, min(delay, clock.stop_at - time.time())))
             continue
         attempts = 0
+        outbox.ws = ws
         first = not seen.opened
         seen.opened.append(time.time())
         reconnected = seen.dropped_at is not None
@@ -347,6 +420,9 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
                 if text.startswith('{"kind": "catchup"'):
                     answers.put_nowait(text)
                     continue
+                if text.startswith('{"kind": "comment",'):  # the answer to its own comment, not a push
+                    outbox.answered(text)
+                    continue
                 found = _note(seen, _own_words(text, plan.round_markers), "push", now)
                 if reconnected and found and seen.first_push_after_storm is None:
                     seen.first_push_after_storm = now
@@ -370,6 +446,7 @@ async def _client(client: Client, clock: Clock, http, gate: asyncio.Semaphore) -
         except Exception:
             pass  # closed by the server: open again, as the page does
         finally:
+            outbox.closed()
             if beat is not None:
                 beat.cancel()
         with contextlib.suppress(Exception):
@@ -403,10 +480,13 @@ def _http_client():
     return httpx.AsyncClient(timeout=20, limits=limits, cookies=jar)
 
 
-async def _clients(clients: list[Client], clock: Clock) -> list[dict]:
+async def _clients(clients: list[Client], clock: Clock, own: dict[int, list[Send]]) -> list[dict]:
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     async with _http_client() as http:
-        seen = await asyncio.gather(*(_client(client, clock, http, gate) for client in clients))
+        outboxes = [_Outbox(own.get(client.index, []), clock, http) for client in clients]
+        seen = await asyncio.gather(
+            *(_client(client, clock, http, gate, outbox) for client, outbox in zip(clients, outboxes, strict=True))
+        )
     return [
         {
             "index": client.index,
@@ -417,32 +497,35 @@ async def _clients(clients: list[Client], clock: Clock) -> list[dict]:
             "panels": item.panels,
             "dropped_at": item.dropped_at,
             "first_push_after_storm": item.first_push_after_storm,
+            "sends": outbox.records,
         }
-        for client, item in zip(clients, seen, strict=True)
+        for client, item, outbox in zip(clients, seen, outboxes, strict=True)
     ]
 
 
-def _client_process(clients: list[Client], plan: Plan, go, opened, queue) -> None:
+def _client_process(clients: list[Client], plan: Plan, go, opened, queue, own: dict[int, list[Send]]) -> None:
     from bench.stack import raise_file_limit
 
     raise_file_limit()
     try:
-        queue.put(("clients", asyncio.run(_clients(clients, Clock(plan, go, opened)))))
+        queue.put(("clients", asyncio.run(_clients(clients, Clock(plan, go, opened), own))))
     except BaseException as error:
         queue.put(("error", repr(error)))
 
 
 # --- the senders -----------------------------------------------------------------------------------------
-async def _send_http(send: Send, go: float, http) -> dict:
-    await asyncio.sleep(max(0.0, go + send.at - time.time()))
-    sent = time.time()
+async def _post(send: Send, http) -> dict:
+    """``send`` posted as the page's ``post()`` does: when the answer came and its status (0: none)."""
     try:
         response = await http.post(send.url, data=send.fields, headers=send.headers)
-        status = response.status_code
     except Exception as error:
-        status = 0
-        return {"marker": send.marker, "sent": sent, "done": time.time(), "status": status, "error": repr(error)}
-    return {"marker": send.marker, "sent": sent, "done": time.time(), "status": status}
+        return {"done": time.time(), "status": 0, "error": repr(error), "via": "http"}
+    return {"done": time.time(), "status": response.status_code, "via": "http"}
+
+
+async def _send_http(send: Send, go: float, http) -> dict:
+    await asyncio.sleep(max(0.0, go + send.at - time.time()))
+    return {"marker": send.marker, "sent": time.time(), **await _post(send, http)}
 
 
 async def _wait_for_go(clock: Clock, expected: int) -> float:
@@ -473,7 +556,7 @@ async def _senders(plan: Plan, clock: Clock, expected: int) -> list[dict]:
                 await asyncio.sleep(max(0.0, go + send.at - time.time()))
                 sent = time.time()
                 await ws.send(send.text)
-                records.append({"marker": send.marker, "sent": sent, "done": sent, "status": 101})
+                records.append({"marker": send.marker, "sent": sent, "done": sent, "status": 101, "via": "frame"})
             await asyncio.sleep(max(0.0, clock.stop_at - time.time()))
             reader.cancel()
         return records
@@ -499,12 +582,23 @@ def run(plan: Plan) -> dict:
     go = context.Value("d", 0.0)
     opened = context.Value("i", 0)
     shares = [plan.clients[index :: plan.processes] for index in range(plan.processes)]
-    # The sends are not the clients' business: keep each process's pickle small.
+    # Each process gets only its own clients' sends: keep each process's pickle small.
     light = Plan(**{**plan.__dict__, "sends": [], "clients": []})
+    own: dict[int, list[Send]] = {}
+    for send in plan.sends:
+        if send.client is not None:
+            own.setdefault(send.client, []).append(send)
     processes = [
-        context.Process(target=_client_process, args=(share, light, go, opened, queue)) for share in shares if share
+        context.Process(
+            target=_client_process,
+            args=(share, light, go, opened, queue, {c.index: own[c.index] for c in share if c.index in own}),
+        )
+        for share in shares
+        if share
     ]
-    sender_plan = Plan(**{**plan.__dict__, "clients": []})
+    sender_plan = Plan(
+        **{**plan.__dict__, "clients": [], "sends": [send for send in plan.sends if send.client is None]}
+    )
     processes.append(context.Process(target=_sender_process, args=(sender_plan, len(plan.clients), go, opened, queue)))
     for process in processes:
         process.start()
@@ -522,6 +616,8 @@ def run(plan: Plan) -> dict:
             break
         if kind == "clients":
             clients.extend(payload)
+            for item in payload:
+                sends.extend(item.pop("sends"))
         elif kind == "sends":
             sends.extend(payload["records"])
             go_time = payload["go"]
@@ -596,6 +692,9 @@ def analyse(plan: Plan, raw: dict, *, audience_filter=None) -> dict:
             "http_5xx": sum(status >= 500 for status in statuses),
             "http_other_errors": sum(status < 200 or 400 <= status < 500 for status in statuses if status != 101),
             "statuses": {str(status): statuses.count(status) for status in sorted(set(statuses))},
+            # How the sends went: over their writer's socket, posted over HTTP (a socket's fallback
+            # included), or a baseline's frame.
+            "sent_over": dict(sorted(Counter(r.get("via") for r in raw["sends"] if r["marker"] in markers).items())),
             # Where the time went: send -> the server dispatches (request, database, publish, Redis), and
             # dispatch -> each receipt (writing to every socket, the generator reading).
             "to_dispatch_p50_ms": ms(percentile(list(dispatched.values()), 0.5)),

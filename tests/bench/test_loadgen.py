@@ -60,3 +60,54 @@ def test_a_page_waits_for_its_rooms_pushed_panel_and_asks_itself_only_when_none_
     seen, _background = asyncio.run(scenario())
     assert seen.panels == [("BMK00000000c1", 1.2, 200), ("BMK00000000c2", 2.1, 200)]
     assert sorted(asked) == ["BMK00000000c3", "BMK00000000c4"]
+
+
+def test_a_clients_own_comments_go_over_its_socket_and_are_posted_when_it_gives_no_answer(monkeypatch):
+    """As live.js's outbox (``_Outbox``): the socket first; a POST when it is closed, silent or fails."""
+    import asyncio
+    from types import SimpleNamespace
+
+    posted = []
+
+    async def post(send, http):
+        posted.append(send.marker)
+        return {"done": 0.0, "status": 200, "via": "http"}
+
+    monkeypatch.setattr(loadgen, "_post", post)
+    monkeypatch.setattr(loadgen, "SOCKET_ANSWER_SECONDS", 0.1)
+
+    class Socket:
+        """Answers each comment as the server would, except those it is told to leave unanswered or fail."""
+
+        def __init__(self, outbox, silent=(), failing=()):
+            self.outbox, self.silent, self.failing, self.frames = outbox, silent, failing, []
+
+        async def send(self, text):
+            frame = json.loads(text)
+            self.frames.append(frame)
+            if frame["text"] in self.silent:
+                return
+            status = 500 if frame["text"] in self.failing else 201
+            self.outbox.answered(json.dumps({"kind": "comment", "ask": frame["ask"], "status": status}))
+
+    def sends(*texts):
+        return [loadgen.Send(at=0.0, marker=text, fields={"text": text}, client=0) for text in texts]
+
+    async def scenario():
+        clock = SimpleNamespace(go=0.0, stop_at=float("inf"))
+        outbox = loadgen._Outbox(sends("answered", "silent", "failing", "closed"), clock, None)
+        socket = Socket(outbox, silent={"silent"}, failing={"failing"})
+        outbox.ws = socket
+        for send in outbox.sends[:3]:
+            outbox.records.append(await outbox._send(send))
+        outbox.closed()
+        outbox.records.append(await outbox._send(outbox.sends[3]))
+        return outbox, socket
+
+    outbox, socket = asyncio.run(scenario())
+    assert [frame["type"] for frame in socket.frames] == ["comment"] * 3
+    assert [frame["ask"] for frame in socket.frames] == [1, 2, 3]
+    assert [record["status"] for record in outbox.records] == [201, 200, 200, 200]
+    assert [record["via"] for record in outbox.records] == ["socket", "http", "http", "http"]
+    assert posted == ["silent", "failing", "closed"]
+    assert outbox.waiting == {}

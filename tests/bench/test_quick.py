@@ -47,6 +47,7 @@ def test_quick_run_delivers_everything(tmp_path):
         assert row["never_connected"] == 0, row
         assert row["p95_ms"] is not None
     assert rows["S1"]["messages"] > 0 and rows["S1"]["statuses"].get("201") == rows["S1"]["messages"]
+    assert rows["S1"]["sent_over"] == {"socket": rows["S1"]["messages"]}, "as the page sends a comment"
     for change in ("S5", "S5 rounds"):  # the facilitator's POSTs answered, every panel after them loaded
         assert set(rows[change]["statuses"]) == {"200"} and rows[change]["messages"] == 1, rows[change]
         assert rows[change]["panels_missing"] == 0 and rows[change]["last_panel_ms"] is not None, rows[change]
