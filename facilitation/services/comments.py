@@ -71,11 +71,12 @@ def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
 
 
 def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, *, in_room: bool):
-    """The phase a comment belongs to and its prompt, checked against the agenda.
+    """The phase a comment belongs to and its prompt, checked against the agenda and the workshop's status.
 
     Whether the phase has prompts and whether ``prompt_id`` is one of them come with the phase, in one query,
     and so do the new comment's id (``next_comment_id``; None on SQLite, see ``realtime.create_with_event``)
-    and the workshop's status as it is now (``workshop_status``: a socket's viewer was read when it connected).
+    and the workshop's status as it is now: a socket's viewer was read when it connected, perhaps before the
+    workshop started or after it closed.
     """
     prompts = Prompt.objects.filter(phase=OuterRef("pk"))
     given = Exists(prompts.filter(pk=prompt_id)) if prompt_id is not None else Value(False)
@@ -86,10 +87,12 @@ def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, 
         workshop_status=F("workshop__status"),
     )
     phase = phases.filter(pk=phase_id).first()
-    if in_room:
+    if in_room and (phase is None or phase.kind != Phase.Kind.ROUNDS):
         # A room's notes belong to the small-group rounds, whichever phase the page last showed.
-        if phase is None or phase.kind != Phase.Kind.ROUNDS:
-            phase = phases.filter(kind=Phase.Kind.ROUNDS).order_by("position").first()
+        phase = phases.filter(kind=Phase.Kind.ROUNDS).order_by("position").first()
+    # Without a phase (none given, or another workshop's) the viewer's own status says it; the comment is refused.
+    _require_live(viewer.workshop, phase.workshop_status if phase is not None else None)
+    if in_room:
         if phase is None:
             raise LiveError(_("The agenda has no small-group rounds."))
         return phase, prompt_id if phase.prompt_given else None
@@ -123,10 +126,8 @@ def comment_create(
     # A retried POST is rare: it is looked up only when this one cannot be stored (the unique client id
     # refuses the copy, or the workshop moved on since the first try), not on every comment's way in.
     try:
-        _require_live(viewer.workshop)
+        phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room_id is not None)
         room = _room_for_writer(viewer, room_id) if room_id is not None else None
-        phase, prompt_id = _phase_and_prompt(viewer, phase_id, prompt_id, in_room=room is not None)
-        _require_live(viewer.workshop, phase.workshop_status)
         parent = None
         if parent_id is not None:
             parent = Comment.objects.filter(

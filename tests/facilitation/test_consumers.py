@@ -376,6 +376,26 @@ async def test_a_refused_comment_on_the_socket_says_why_in_the_writers_language(
     await socket.disconnect()
 
 
+async def test_a_socket_opened_before_the_start_writes_once_the_workshop_runs(workshop, facilitator):
+    """A participant waits on the page for the start; the socket's viewer was read then, not the status."""
+    aino, client = await database_sync_to_async(make_guest)(workshop, name="Aino Asukas")
+    socket, connected = await open_socket(workshop.pk, _session_cookie(client))
+    assert connected and workshop.status != Workshop.Status.LIVE
+
+    @database_sync_to_async
+    def start() -> None:
+        services.live_start(workshop=workshop, by=facilitator)
+        services.phase_go(workshop=workshop, offset=1)
+
+    await start()
+    await socket.send_json_to(composed(await current_phase(workshop), "Nyt alkoi", ask=1))
+    answer = await answer_of(socket, "comment")
+    assert answer["status"] == 201, answer
+    stored = await database_sync_to_async(Comment.objects.get)(pk=answer["id"])
+    assert (stored.author_participant_id, stored.text) == (aino.pk, "Nyt alkoi")
+    await socket.disconnect()
+
+
 async def test_comments_on_the_socket_count_against_the_same_rate_limits(live_workshop, people, settings):
     settings.KEHITTAMO_RATE_LIMITS = {"post": {"guest": (1, 60)}}
     _aino, session = people["aino"]
