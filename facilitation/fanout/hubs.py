@@ -26,7 +26,7 @@ STATS_GAP = 1.0  # seconds between two debounced pushes of one key in one proces
 HEALTH_INTERVAL = 10.0  # an idle subscription pings Redis this often ...
 HEALTH_TIMEOUT = 3 * HEALTH_INTERVAL  # ... and counts as dropped after this long without a byte
 RECONNECT_MAX = 5.0  # seconds, cap of the reconnect back-off
-SUBSCRIBE_TIMEOUT = 3.0  # how long a first joiner waits for Redis to confirm the subscription
+SUBSCRIBE_TIMEOUT = 3.0  # how long a joiner waits for Redis to confirm its workshop's subscription
 
 
 _hubs_lock = threading.Lock()
@@ -128,8 +128,21 @@ class Hub:
         for group in member.groups:
             self.groups.setdefault(group, set()).add(member)
         self.workshops[workshop_id] = self.workshops.get(workshop_id, 0) + 1
+        if not settings.REDIS_URL:
+            return
+        channel = channel_for(workshop_id)
+        confirmed = self._confirmations.get(channel)
         if self.workshops[workshop_id] == 1:
-            await self._subscribe(workshop_id)
+            if confirmed is None:
+                confirmed = self._confirmations[channel] = self.loop.create_future()
+            await self._subscribe(workshop_id, channel)
+        # Every joiner, not just the first, waits until Redis has confirmed the subscription: a socket
+        # accepted before that would miss what is published between its page's catch-up and the confirmation.
+        if confirmed is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+            except TimeoutError:
+                logger.warning("Redis did not confirm the live subscription %s in time", channel)
 
     def release(self, consumer: Subscriber) -> None:
         """The socket is accepted: send what was held for it, and ``live.paused`` while the feed is away."""
@@ -263,16 +276,10 @@ class Hub:
             del self._debounced[key]
 
     # --- Redis subscription ---------------------------------------------------------
-    async def _subscribe(self, workshop_id: int) -> None:
-        if not settings.REDIS_URL:
-            return
-        channel = channel_for(workshop_id)
+    async def _subscribe(self, workshop_id: int, channel: str) -> None:
         async with self._lock:
             if workshop_id not in self.workshops:  # left again while waiting for the lock
                 return
-            confirmed = self._confirmations.get(channel)
-            if confirmed is None:
-                confirmed = self._confirmations[channel] = self.loop.create_future()
             if self._reader is None:
                 self._reader = self.loop.create_task(
                     self._read_forever(), name=self.name, context=contextvars.Context()
@@ -283,10 +290,6 @@ class Hub:
                 except Exception:  # the reader reconnects and subscribes everything again
                     logger.info("live subscribe failed; the reader reconnects", exc_info=True)
             # else: the reader is between connections and subscribes every local workshop when back.
-        try:
-            await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
-        except TimeoutError:
-            logger.warning("Redis did not confirm the live subscription %s in time", channel)
 
     async def _unsubscribe(self, workshop_id: int) -> None:
         if not settings.REDIS_URL:

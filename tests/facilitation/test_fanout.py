@@ -276,6 +276,38 @@ def test_the_last_leave_unsubscribes(transport, processes):
     assert one.frames == two.frames == []
 
 
+def test_no_joiner_returns_before_redis_has_confirmed_the_subscription(transport, processes, monkeypatch):
+    """After a server restart every page reconnects at once: the first socket starts the subscription, and
+    the others must not be accepted (and catch up) before it is live, or what is published between their
+    catch-up and the confirmation never reaches them (a fault test saw five of 20 pages miss one event)."""
+    if transport != "redis":
+        pytest.skip("a Redis subscription to wait for")
+    real_connect = hubs.Hub._connect
+
+    async def slow_connect(self):
+        await asyncio.sleep(0.5)  # a fresh process's first connection to Redis, slowed down
+        await real_connect(self)
+
+    monkeypatch.setattr(hubs.Hub, "_connect", slow_connect)
+    workshop_id = fresh_workshop_id()
+    group = f"w{workshop_id}"
+    process = processes()
+    first, second = Socket("first"), Socket("second")
+
+    async def two_joins() -> float:
+        started = process.loop.time()
+        joining = asyncio.ensure_future(process.hub.join(first, [group], workshop_id=workshop_id, language="fi"))
+        await asyncio.sleep(0.05)
+        await process.hub.join(second, [group], workshop_id=workshop_id, language="fi")
+        waited = process.loop.time() - started
+        await joining
+        return waited
+
+    assert process.run(two_joins()) >= 0.5
+    fanout.publish(workshop_id, [group], event(1))  # at once, as a page's first comment after its catch-up
+    eventually(lambda: first.frames and second.frames)
+
+
 def test_after_redis_drops_the_connection_the_hub_comes_back_and_asks_pages_to_catch_up(transport, processes):
     if transport != "redis":
         pytest.skip("a Redis connection to drop")
