@@ -74,8 +74,11 @@ format: install-dev
 	$(BIN)/ruff format .
 
 ## Install what the tests need and run the whole suite (unit, consumer, browser)
+# Two workers (pytest-xdist), one per core of a small machine: the tests wait on servers and browsers a third
+# of the time. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
 test: install-dev chromium lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## The slow attacks: fault injection on the real stack and thousands of generated inputs (tests marked `faults`)
 test-faults: install-dev chromium

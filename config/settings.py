@@ -141,6 +141,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ---------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+_test_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _test_worker and os.environ.get("KEHITTAMO_REDIS_WORKER") != _test_worker:
+    # `make test` runs the suite on parallel workers (pytest-xdist), each with a test database of its own.
+    # Each needs a Redis database of its own too: every test clears the cache, where the rate limits live.
+    # The environment carries it to the tests that read it and to the servers they start (which inherit
+    # the worker's name as well, hence the mark that it is done).
+    _redis = urlsplit(REDIS_URL)
+    _database = (int(_redis.path.strip("/") or 0) + int(_test_worker.removeprefix("gw")) + 1) % 16
+    REDIS_URL = os.environ["REDIS_URL"] = _redis._replace(path=f"/{_database}").geturl()
+    os.environ["KEHITTAMO_REDIS_WORKER"] = _test_worker
 REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000"))
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -43,6 +43,36 @@ def test_sqlite_runs_in_wal_mode_without_database_url(tmp_path):
     assert result.stdout.split() == ["wal", "channels.layers.InMemoryChannelLayer", "True"]
 
 
+def test_each_parallel_test_worker_has_a_redis_database_of_its_own():
+    """`make test` runs two pytest-xdist workers; sharing a Redis database, one's cache.clear() would empty the
+    other's rate limits mid-test. A server a worker starts inherits both variables and must not move again."""
+    code = (
+        "import django, os; django.setup(); from django.conf import settings;"
+        "print(settings.REDIS_URL, os.environ['REDIS_URL'])"
+    )
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KEHITTAMO_REDIS_WORKER"}}
+
+    def urls(**env) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.split()
+
+    url = "redis://127.0.0.1:6379/9"
+    assert urls(REDIS_URL=url, PYTEST_XDIST_WORKER="gw0") == ["redis://127.0.0.1:6379/10"] * 2
+    assert urls(REDIS_URL=url, PYTEST_XDIST_WORKER="gw1") == ["redis://127.0.0.1:6379/11"] * 2
+    assert urls(REDIS_URL="redis://127.0.0.1:6379/15", PYTEST_XDIST_WORKER="gw0") == ["redis://127.0.0.1:6379/0"] * 2
+    moved = {"REDIS_URL": "redis://127.0.0.1:6379/11", "PYTEST_XDIST_WORKER": "gw1", "KEHITTAMO_REDIS_WORKER": "gw1"}
+    assert urls(**moved) == ["redis://127.0.0.1:6379/11"] * 2
+    assert urls(REDIS_URL=url, PYTEST_XDIST_WORKER="") == [url] * 2
+
+
 async def test_channel_layer_round_trip_goes_through_redis():
     """Two separate layer instances (as in two processes) only meet through Redis."""
     require_service("Redis", bool(os.environ.get("REDIS_URL")))

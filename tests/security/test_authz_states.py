@@ -208,7 +208,7 @@ def test_route_in_state(world, state, name):
 
 
 @pytest.mark.faults
-@pytest.mark.parametrize(("state", "name"), _cases(set(STATES) - set(QUICK_STATES)))
+@pytest.mark.parametrize(("state", "name"), _cases(sorted(set(STATES) - set(QUICK_STATES))))
 def test_route_in_other_states(world, state, name):
     """The same for a workshop still requested and an archived one (make test-faults)."""
     _check(world, state, name, STATE_TABLE[state][name])
