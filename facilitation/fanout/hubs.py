@@ -138,7 +138,8 @@ class Hub:
             await self._subscribe(workshop_id, channel)
         # Every joiner, not just the first, waits until Redis has confirmed the subscription: a socket
         # accepted before that would miss what is published between its page's catch-up and the confirmation.
-        if confirmed is not None:
+        # Not while the subscription is away: then the page is told so when accepted, and polls meanwhile.
+        if confirmed is not None and not self.paused:
             try:
                 await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
             except TimeoutError:

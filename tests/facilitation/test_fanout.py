@@ -307,6 +307,17 @@ def test_no_joiner_returns_before_redis_has_confirmed_the_subscription(transport
     fanout.publish(workshop_id, [group], event(1))  # at once, as a page's first comment after its catch-up
     eventually(lambda: first.frames and second.frames)
 
+    # While the subscription is away the pages are told so and poll: a joiner does not wait for it then.
+    late = processes()
+    late.hub.paused = True
+
+    async def join_while_paused() -> float:
+        started = late.loop.time()
+        await late.hub.join(Socket("third"), [group], workshop_id=workshop_id, language="fi")
+        return late.loop.time() - started
+
+    assert late.run(join_while_paused()) < 0.4
+
 
 def test_after_redis_drops_the_connection_the_hub_comes_back_and_asks_pages_to_catch_up(transport, processes):
     if transport != "redis":
