@@ -128,8 +128,8 @@ class Hub:
         for group in member.groups:
             self.groups.setdefault(group, set()).add(member)
         self.workshops[workshop_id] = self.workshops.get(workshop_id, 0) + 1
-        if not settings.REDIS_URL:
-            return
+        if not settings.REDIS_URL or (self.workshops[workshop_id] > 1 and not self._confirmations):
+            return  # the usual case: the workshop's subscription is up and confirmed
         channel = channel_for(workshop_id)
         confirmed = self._confirmations.get(channel)
         if self.workshops[workshop_id] == 1:
