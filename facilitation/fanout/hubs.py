@@ -127,12 +127,12 @@ class Hub:
         self.members[consumer] = member
         for group in member.groups:
             self.groups.setdefault(group, set()).add(member)
-        self.workshops[workshop_id] = self.workshops.get(workshop_id, 0) + 1
-        if not settings.REDIS_URL or (self.workshops[workshop_id] > 1 and not self._confirmations):
+        local = self.workshops[workshop_id] = self.workshops.get(workshop_id, 0) + 1
+        if not settings.REDIS_URL or (local > 1 and not self._confirmations):
             return  # the usual case: the workshop's subscription is up and confirmed
         channel = channel_for(workshop_id)
         confirmed = self._confirmations.get(channel)
-        if self.workshops[workshop_id] == 1:
+        if local == 1:
             if confirmed is None:
                 confirmed = self._confirmations[channel] = self.loop.create_future()
             await self._subscribe(workshop_id, channel)
