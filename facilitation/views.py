@@ -224,36 +224,26 @@ def throttled(request, viewer: LiveViewer, action: str, *, room_id: int | None =
     return throttle.refusal(request, retry_after, as_json=wants_json(request))
 
 
-def comment_body(viewer: LiveViewer, comment, request=None) -> dict:
-    """The comment for its author's page. A new one carries the HTML its push carries (the page's script
-    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones); one
-    stored before is rendered for its author, as a push is when there is no ``request`` (a socket's answer:
-    the page's script fills in its own CSRF token)."""
+def comment_body(viewer: LiveViewer, comment) -> dict:
+    """The comment for its author's page, as a push carries it (``realtime.comment_payload``): its data and its
+    text and meta as HTML in the viewer's language. The page's script builds the item from its template,
+    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones. A new
+    comment carries what was pushed; one stored before, or just edited, deleted or hidden, is rendered."""
     pushed = getattr(comment, "pushed", None)
     if pushed:
-        html = (pushed.get(viewer.language) or pushed[settings.LANGUAGE_CODE])["html"]
+        fields = {name: value for name, value in pushed.items() if name != "i18n"}
+        html = (pushed["i18n"].get(viewer.language) or pushed["i18n"][settings.LANGUAGE_CODE])["html"]
     else:
-        comment.mine = True
-        comment.can_moderate = viewer.can_moderate(comment.case_id)
-        comment.my_reaction = None
-        for name in ("agree_count", "good_point_count"):
-            if not hasattr(comment, name):
-                setattr(comment, name, 0)
-        comment.shown_replies = []
-        context = {"comment": comment, "viewer": viewer, "push": request is None}
-        html = render_to_string("facilitation/partials/comment.html", context, request)
-    return {"id": comment.pk, "thread": comment.thread_key, "parent": comment.parent_id, "html": html}
-
-
-def _comment_json(request, viewer: LiveViewer, comment, status: int = 200):
-    return JsonResponse(comment_body(viewer, comment, request), status=status)
+        fields = realtime.comment_fields(comment)
+        html = realtime.comment_main_html(comment, viewer.language)
+    return {**fields, "html": html}
 
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def write_comment(viewer: LiveViewer, fields, *, address: str, request=None) -> tuple[int, dict]:
+def write_comment(viewer: LiveViewer, fields, *, address: str) -> tuple[int, dict]:
     """Store a comment or a reply from the composer's ``fields`` (a form post's, or a socket frame's JSON);
     the status and JSON body for its author's page: 201 stored, 200 stored before under the same
     ``client_id`` (a retry makes no copy), 400 refused, 429 over a rate limit (with ``retry_after``).
@@ -281,7 +271,7 @@ def write_comment(viewer: LiveViewer, fields, *, address: str, request=None) -> 
         )
     except LiveError as error:
         return 400, {"error": str(error)}
-    return (201 if created else 200), comment_body(viewer, comment, request)
+    return (201 if created else 200), comment_body(viewer, comment)
 
 
 @require_POST
@@ -291,7 +281,7 @@ def comment_new(request, workshop_id: int):
     The page's script sends comments over its socket (``consumers.LiveConsumer``) and posts here when the
     socket gives no answer; without the script the composer's form posts here."""
     viewer = live_viewer(request, workshop_id)
-    status, body = write_comment(viewer, request.POST, address=throttle.client_address(request), request=request)
+    status, body = write_comment(viewer, request.POST, address=throttle.client_address(request))
     if wants_json(request):
         response = JsonResponse(body, status=status)
     elif status < 300:
@@ -312,7 +302,7 @@ def _comment_write(request, workshop_id: int, comment_id: int, action):
     except LiveError as error:
         return _error(request, viewer, str(error), text=request.POST.get("text", ""))
     if wants_json(request):
-        return _comment_json(request, viewer, comment)
+        return JsonResponse(comment_body(viewer, comment))
     return redirect(f"{reverse('facilitation:live', args=[workshop_id])}#comment-{comment_id}")
 
 

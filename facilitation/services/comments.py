@@ -174,7 +174,7 @@ def comment_create(
         workshop_id=viewer.workshop.pk, kind="comment.mine", payload={"id": comment.pk}, person=viewer
     )
     stats_publish(workshop=viewer.workshop)
-    comment.pushed = event.payload["i18n"]  # the author's answer can carry the pushed HTML instead of rendering again
+    comment.pushed = event.payload  # the author's answer carries what was pushed instead of rendering again
     return comment, True
 
 
@@ -202,7 +202,7 @@ def comment_update(*, viewer: LiveViewer, comment_id: int, text: str) -> Comment
         realtime.publish(
             workshop_id=comment.workshop_id,
             kind="comment.edited",
-            payload=realtime.comment_payload(_with_counts(comment), part="main"),
+            payload=realtime.comment_payload(_with_counts(comment)),
             **realtime.comment_audience(comment),
         )
     return comment
@@ -224,7 +224,7 @@ def comment_delete(*, viewer: LiveViewer, comment_id: int) -> Comment:
     realtime.publish(
         workshop_id=comment.workshop_id,
         kind="comment.deleted",
-        payload=realtime.comment_payload(comment, part="main"),
+        payload=realtime.comment_payload(comment),
         **realtime.comment_audience(comment),
     )
     return comment

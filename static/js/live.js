@@ -423,6 +423,41 @@ function submitComposer(form) {
 }
 
 // --- placing comments -----------------------------------------------------------------------
+const commentTemplate = document.getElementById("comment-template");
+const standIns = commentTemplate ? JSON.parse(commentTemplate.dataset.standIns) : {};
+const standInPattern = new RegExp(Object.values(standIns).join("|") || "$^", "g");
+
+/** A pushed comment's list item: the page's template of a comment with the comment's ids in place of the
+ * stand-ins, its text and meta (``data.html``, the only part that is rendered per comment), counts and state.
+ * An idea, or a comment's event stored before pushes were cut to that part, carries its whole item. */
+function commentElement(data) {
+  const main = fragment(data.html);
+  if (!main || !main.matches("[data-part=main]") || !commentTemplate) return main;
+  const item = commentTemplate.content.firstElementChild.cloneNode(true);
+  const values = {};
+  for (const [name, standIn] of Object.entries(standIns)) values[standIn] = String(data[name] ?? "");
+  for (const element of [item, ...item.querySelectorAll("*")]) {
+    for (const attribute of element.attributes) {
+      const value = attribute.value.replace(standInPattern, (standIn) => values[standIn]);
+      if (value !== attribute.value) attribute.value = value;
+    }
+  }
+  item.querySelector(":scope > article [data-part=main]").replaceWith(main);
+  if (data.parent) {
+    item.querySelector(":scope > article [data-reply]")?.remove();
+    item.querySelector(":scope > [data-replies]")?.remove();
+  }
+  if (data.removed) item.querySelector(":scope > article .comment-actions")?.remove();
+  const edit = item.querySelector(":scope > article [data-edit] textarea");
+  if (edit) edit.textContent = data.text || "";
+  for (const button of item.querySelectorAll(":scope > article [data-reaction]")) {
+    button.querySelector("[data-count]").textContent = String(data.counts?.[button.dataset.reaction] ?? 0);
+  }
+  item.classList.toggle("is-hidden", Boolean(data.hidden));
+  item.querySelector(":scope > article [data-hide]")?.toggleAttribute("hidden", Boolean(data.hidden));
+  item.querySelector(":scope > article [data-unhide]")?.toggleAttribute("hidden", !data.hidden);
+  return item;
+}
 function placeComment(data) {
   if (!data.html) return;
   // Ideas use the same composer and outbox; their elements are called "idea-<id>".
@@ -437,7 +472,7 @@ function placeComment(data) {
     }
     return;
   }
-  const element = fragment(data.html);
+  const element = commentElement(data);
   container.append(element);
   decorate(element);
 }
@@ -1142,18 +1177,13 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
     const area = form.querySelector("textarea");
     submitJson(form, { text: area.value }, (data) => {
-      const main = fragment(data.html).querySelector("[data-part=main]");
-      const item = form.closest("[data-comment]");
-      item.querySelector(":scope > article [data-part=main]")?.replaceWith(main);
+      replaceMain(data);
       form.closest("details").open = false;
     });
   } else if (form.matches("[data-delete]")) {
     event.preventDefault();
     if (!window.confirm(submitter?.dataset.confirm || strings.deleteConfirm)) return;
-    submitJson(form, {}, (data) => {
-      const main = fragment(data.html).querySelector("[data-part=main]");
-      removeComment({ id: data.id, html: main ? main.outerHTML : "" });
-    });
+    submitJson(form, {}, removeComment);
   } else if (form.matches("[data-react]")) {
     event.preventDefault();
     const item = form.closest("[data-comment]");

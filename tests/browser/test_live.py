@@ -221,6 +221,80 @@ def test_a_comment_goes_over_the_socket_and_a_lost_answer_makes_no_copy(asgi_liv
     expect(other.locator(".comment").filter(has_text="Vastaus hukkui matkalla")).to_have_count(1)
 
 
+def test_a_pushed_comment_has_the_tools_of_a_rendered_one(asgi_live_server, new_page, assert_accessible, setting):
+    """A push carries a comment's text and meta; the page builds its reactions, reply, edit and delete from its
+    template of a comment. Each of them works on a pushed comment as on one in the page as served."""
+    base = asgi_live_server
+    facilitator, workshop, aino, bertta = setting
+    from facilitation import services
+
+    outside_the_event_loop(services.live_start, workshop=workshop, by=facilitator)
+    outside_the_event_loop(services.phase_go, workshop=workshop, offset=1)
+    one = join(new_page, base, aino)
+    two = join(new_page, base, bertta)
+
+    send(one, "Aamupalaveri kestää liian kauan")
+    expect(said(two, "Aamupalaveri kestää liian kauan")).to_be_visible(timeout=WITHIN_A_SECOND)
+    stored = Comment.objects.get(text="Aamupalaveri kestää liian kauan")
+    theirs = two.locator(f"#comment-{stored.pk}")
+    mine = one.locator(f"#comment-{stored.pk}")
+    expect(theirs).to_contain_text("Aino Asukas")
+    expect(theirs.get_by_text("Edit or delete")).to_be_hidden()  # not Bertta's
+    expect(mine.get_by_text("Edit or delete")).to_be_visible()  # Aino's, from her answer
+
+    # A reaction on the pushed copy counts on the author's page.
+    theirs.get_by_role("button", name=re.compile("Agree")).click()
+    expect(theirs.get_by_role("button", name=re.compile("Agree"))).to_have_attribute("aria-pressed", "true")
+    expect(mine.locator("[data-reaction=agree] [data-count]")).to_have_text("1", timeout=WITHIN_A_SECOND)
+
+    # A reply from the pushed copy's composer is stored under it and pushed under it.
+    theirs.get_by_text("Reply", exact=True).click()
+    theirs.get_by_label("Your reply").fill("Samaa mieltä, puolet riittäisi")
+    theirs.get_by_role("button", name="Send reply").click()
+    expect(mine.locator("[data-replies] .comment-text")).to_have_text(
+        "Samaa mieltä, puolet riittäisi", timeout=WITHIN_A_SECOND
+    )
+    expect(theirs.locator("[data-replies] .comment-text")).to_have_text("Samaa mieltä, puolet riittäisi")
+    reply = Comment.objects.get(text="Samaa mieltä, puolet riittäisi")
+    assert (reply.parent_id, reply.phase_id, reply.author_participant_id) == (stored.pk, stored.phase_id, bertta.pk)
+    expect(mine.locator(f"#comment-{reply.pk}").get_by_text("Reply", exact=True)).to_have_count(
+        0
+    )  # no replies to replies
+
+    # The author edits the comment her page built: the box holds her text; the others see the change.
+    mine.locator(":scope > article").get_by_text("Edit or delete").click()
+    box = mine.locator(":scope > article").get_by_label("Your text")
+    expect(box).to_have_value("Aamupalaveri kestää liian kauan")
+    box.fill("Aamupalaveri kestää liian kauan, 30 min")
+    mine.locator(":scope > article").get_by_role("button", name="Save changes").click()
+    expect(theirs.locator(":scope > article .comment-text")).to_have_text(
+        "Aamupalaveri kestää liian kauan, 30 min", timeout=WITHIN_A_SECOND
+    )
+    expect(theirs.locator(":scope > article .comment-meta")).to_contain_text("(edited)")
+
+    # Bertta deletes her reply from the copy her page built from her answer; it goes from Aino's page.
+    two.on("dialog", lambda dialog: dialog.accept())
+    own_reply = two.locator(f"#comment-{reply.pk}")
+    own_reply.get_by_text("Edit or delete").click()
+    own_reply.get_by_role("button", name="Delete comment").click()
+    expect(mine.locator(f"#comment-{reply.pk}")).to_have_count(0, timeout=WITHIN_A_SECOND)
+    assert Comment.objects.get(pk=reply.pk).deleted_at is not None
+
+    for page in (one, two):
+        # Every stand-in was replaced, and no id is on the page twice.
+        ids, stand_ins = page.evaluate(
+            """() => {
+              const ids = [...document.querySelectorAll("[id]")].map((element) => element.id);
+              const values = [...document.querySelectorAll("[data-live] :not(template)")].flatMap(
+                (element) => [...element.attributes].map((attribute) => attribute.value));
+              return [ids, values.filter((value) => value.includes("199999990"))];
+            }"""
+        )
+        assert len(set(ids)) == len(ids) and stand_ins == []
+        assert not page.console_errors
+    assert_accessible(two, "participant's live view with pushed comments")
+
+
 def test_without_websockets_the_page_polls(asgi_live_server, new_page, setting):
     base = asgi_live_server
     facilitator, workshop, aino, bertta = setting

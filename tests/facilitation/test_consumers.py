@@ -318,9 +318,12 @@ async def test_a_comment_on_the_socket_is_stored_once_pushed_and_answered(live_w
     stored = await database_sync_to_async(Comment.objects.get)(client_id=question["client_id"])
     assert answer["id"] == stored.pk and (stored.author_participant_id, stored.text) == (aino.pk, question["text"])
     assert stored.language == "fi" and not stored.anonymous
-    assert "Aamupalaveri säästää aikaa" in answer["html"] and f'data-comment="{stored.pk}"' in answer["html"]
+    assert "Aamupalaveri säästää aikaa" in answer["html"] and f'id="comment-{stored.pk}-meta"' in answer["html"]
     pushed = [frame for frame in await frames(theirs, 0.5) if frame["kind"] == "comment.created"]
-    assert [frame["id"] > 0 and frame["data"]["html"] for frame in pushed] == [answer["html"]]
+    # The author's answer is what everyone else was pushed: the comment's data and its text and meta.
+    body = {name: value for name, value in answer.items() if name not in ("kind", "ask", "status")}
+    assert [frame["id"] > 0 and frame["data"] for frame in pushed] == [body]
+    assert body["counts"] == {"agree": 0, "good_point": 0} and body["text"] == question["text"]
 
     # The page asks again (the answer came too late) with the same client id: the stored one, no copy.
     await mine.send_json_to({**question, "ask": 4})

@@ -101,13 +101,15 @@ def test_the_authors_answer_carries_the_pushed_html_in_their_language(
     _person, client = make_guest(live_workshop, name="Aino Asukas")
     client.cookies["kehittamo_language"] = "sv"
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_comment(client, live_workshop, text="Bra iakttagelse")
+        response = post_comment(client, live_workshop, text="Bra iakttagelse", anonymous="on")
     assert response.status_code == 201
     event = Event.objects.get(kind="comment.created")
-    html = response.json()["html"]
+    body = response.json()
     # rendered once per language for the push, not once more for the author; the page marks it as theirs
-    assert html == event.payload["i18n"]["sv"]["html"]
-    assert "Håller med" in html and "Bra iakttagelse" in html and "csrfmiddlewaretoken" not in html
+    assert body["html"] == event.payload["i18n"]["sv"]["html"]
+    assert {**event.payload, "html": body["html"]} == {"i18n": event.payload["i18n"], **body}
+    assert "Anonym" in body["html"] and "Bra iakttagelse" in body["html"] and "Aino" not in body["html"]
+    assert "csrfmiddlewaretoken" not in body["html"]
 
 
 def test_bad_input_answers_in_the_users_language_and_keeps_the_text(live_workshop):
@@ -184,12 +186,16 @@ def test_events_after_an_id_leave_out_hidden_content_and_other_peoples_private_a
 
 def test_events_come_in_the_viewers_language(live_workshop):
     _author, author_client = make_guest(live_workshop)
-    post_comment(author_client, live_workshop)
+    post_comment(author_client, live_workshop, anonymous="on")
     _reader, reader = make_guest(live_workshop)
     reader.cookies["kehittamo_language"] = "sv"
     created = [e for e in reader.get(url("events", live_workshop)).json()["events"] if e["kind"] == "comment.created"]
-    assert "Håller med" in created[0]["data"]["html"]
+    assert "Anonym" in created[0]["data"]["html"] and "Nimetön" not in created[0]["data"]["html"]
     assert "i18n" not in created[0]["data"]
+    # The page's template of a comment, for the tools around a pushed one, is in the viewer's language too.
+    page = reader.get(url("live", live_workshop)).content.decode()
+    template = page[page.index('<template id="comment-template"') :]
+    assert "Håller med" in template[: template.index("</template>")]
 
 
 def test_polling_counts_as_being_present(live_workshop, facilitator_client):
