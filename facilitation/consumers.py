@@ -35,8 +35,7 @@ from facilitation import fanout, realtime, selectors, services
 from facilitation.permissions import LiveViewer, live_viewer_for_scope
 from facilitation.selectors_voting import turn_payload
 from facilitation.services.voting import DuelAnswer
-from facilitation.views import write_comment
-from facilitation.views_voting import answer_duels
+from facilitation.writes import answer_duels, write_comment
 
 logger = logging.getLogger(__name__)
 

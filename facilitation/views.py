@@ -7,9 +7,6 @@ come over the page's socket instead (``consumers.LiveConsumer``), through the sa
 
 from __future__ import annotations
 
-import uuid
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -29,21 +26,13 @@ from facilitation import realtime, selectors, services
 from facilitation.models import COMMENT_MAX_LENGTH, Phase
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.services import LiveError
+from facilitation.writes import comment_body, int_or_none, write_comment
 from workshops.models import Workshop
-
-CHECKED = {"on", "1", "true"}  # what a ticked checkbox posts, with or without the page's script
 
 
 def wants_json(request) -> bool:
     """The page's script asks for JSON; a plain form post gets a page or a redirect."""
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _js_strings() -> dict[str, str]:
@@ -191,7 +180,7 @@ def threads(request, workshop_id: int, phase_id: int):
 def events(request, workshop_id: int):
     """Events after ``?after=`` for catching up after a reconnect, and for pages polling without a socket."""
     viewer = live_viewer(request, workshop_id)
-    after = _int_or_none(request.GET.get("after")) or 0
+    after = int_or_none(request.GET.get("after")) or 0
     if request.GET.get("poll") and request.session.session_key:
         services.presence_touch(key=f"poll:{request.session.session_key}:{workshop_id}", viewer=viewer)
     return JsonResponse(selectors.catch_up(viewer, after, status=viewer.workshop.status))
@@ -222,56 +211,6 @@ def throttled(request, viewer: LiveViewer, action: str, *, room_id: int | None =
         response["Retry-After"] = str(retry_after)
         return response
     return throttle.refusal(request, retry_after, as_json=wants_json(request))
-
-
-def comment_body(viewer: LiveViewer, comment) -> dict:
-    """The comment for its author's page, as a push carries it (``realtime.comment_payload``): its data and its
-    text and meta as HTML in the viewer's language. The page's script builds the item from its template,
-    marks it as the author's own and shows the tools the viewer may use, as it does for pushed ones. A new
-    comment carries what was pushed; one stored before, or just edited, deleted or hidden, is rendered."""
-    pushed = getattr(comment, "pushed", None)
-    if pushed:
-        fields = {name: value for name, value in pushed.items() if name != "i18n"}
-        html = (pushed["i18n"].get(viewer.language) or pushed["i18n"][settings.LANGUAGE_CODE])["html"]
-    else:
-        fields = realtime.comment_fields(comment)
-        html = realtime.comment_main_html(comment, viewer.language)
-    return {**fields, "html": html}
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def write_comment(viewer: LiveViewer, fields, *, address: str) -> tuple[int, dict]:
-    """Store a comment or a reply from the composer's ``fields`` (a form post's, or a socket frame's JSON);
-    the status and JSON body for its author's page: 201 stored, 200 stored before under the same
-    ``client_id`` (a retry makes no copy), 400 refused, 429 over a rate limit (with ``retry_after``).
-    Every refusal says why in the active language. ``address`` is the client's, for the rate limits."""
-    retry_after = throttle.over_limit(
-        "post", address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
-    )
-    if retry_after is not None:
-        return 429, {"error": throttle.message(), "retry_after": retry_after}
-    try:
-        client_id = uuid.UUID(_text(fields.get("client_id")) or str(uuid.uuid4()))
-    except ValueError:
-        return 400, {"error": _("This comment could not be saved. Please reload the page.")}
-    try:
-        comment, created = services.comment_create(
-            viewer=viewer,
-            phase_id=_int_or_none(fields.get("phase")) or 0,
-            prompt_id=_int_or_none(fields.get("prompt")),
-            parent_id=_int_or_none(fields.get("parent")),
-            text=_text(fields.get("text")),
-            anonymous=_text(fields.get("anonymous")) in CHECKED,
-            client_id=client_id,
-            language=viewer.language,
-            room_id=_int_or_none(fields.get("room")),
-        )
-    except LiveError as error:
-        return 400, {"error": str(error)}
-    return (201 if created else 200), comment_body(viewer, comment)
 
 
 @require_POST
@@ -368,22 +307,22 @@ def control(request, workshop_id: int):
 
 
 def _seconds(request) -> int:
-    minutes = _int_or_none(request.POST.get("minutes")) or 0
-    seconds = _int_or_none(request.POST.get("seconds")) or 0
+    minutes = int_or_none(request.POST.get("minutes")) or 0
+    seconds = int_or_none(request.POST.get("seconds")) or 0
     if minutes < 0 or seconds < 0:
         raise LiveError(_("Give the time as whole minutes."))
     return minutes * 60 + seconds
 
 
 def _participant_from_post(request, viewer: LiveViewer):
-    participant = viewer.workshop.participants.filter(pk=_int_or_none(request.POST.get("participant")) or 0).first()
+    participant = viewer.workshop.participants.filter(pk=int_or_none(request.POST.get("participant")) or 0).first()
     if participant is None:
         raise LiveError(_("That person is not in this workshop."))
     return participant
 
 
 def _phase_from_post(request, viewer: LiveViewer) -> Phase:
-    phase = selectors.phase_of_workshop(viewer, _int_or_none(request.POST.get("phase")) or 0)
+    phase = selectors.phase_of_workshop(viewer, int_or_none(request.POST.get("phase")) or 0)
     if phase is None:
         raise LiveError(_("That phase is not on this workshop's agenda."))
     return phase
@@ -408,14 +347,14 @@ CONTROL_ACTIONS = {
     "reveal": lambda request, viewer: services.phase_reveal(phase=_phase_from_post(request, viewer)),
     "close": lambda request, viewer: services.live_close(workshop=viewer.workshop, by=request.user),
     "round-start": lambda request, viewer: services.round_start(
-        workshop=viewer.workshop, number=_int_or_none(request.POST.get("round")) or 0
+        workshop=viewer.workshop, number=int_or_none(request.POST.get("round")) or 0
     ),
     "round-close": lambda request, viewer: services.round_close(workshop=viewer.workshop),
     "room-broadcast": lambda request, viewer: services.room_broadcast(
-        workshop=viewer.workshop, room_id=_int_or_none(request.POST.get("room")) or 0, text=request.POST.get("text", "")
+        workshop=viewer.workshop, room_id=int_or_none(request.POST.get("room")) or 0, text=request.POST.get("text", "")
     ),
     "help-clear": lambda request, viewer: services.room_help_clear(
-        viewer=viewer, room_id=_int_or_none(request.POST.get("room")) or 0
+        viewer=viewer, room_id=int_or_none(request.POST.get("room")) or 0
     ),
     "member-gone": lambda request, viewer: services.participant_leave(
         workshop=viewer.workshop, participant=_participant_from_post(request, viewer)

@@ -22,7 +22,8 @@ from facilitation.models import Idea
 from facilitation.permissions import LiveViewer, live_viewer, require_live_facilitator
 from facilitation.selectors_ideas import with_merged_count
 from facilitation.services import LiveError
-from facilitation.views import CHECKED, _error, _int_or_none, throttled, wants_json
+from facilitation.views import _error, throttled, wants_json
+from facilitation.writes import CHECKED, int_or_none
 
 
 def _back(viewer: LiveViewer, idea_id: int | None = None):
@@ -64,7 +65,7 @@ def idea_new(request, workshop_id: int):
     try:
         idea, created = services.idea_create(
             viewer=viewer,
-            phase_id=_int_or_none(request.POST.get("phase")) or 0,
+            phase_id=int_or_none(request.POST.get("phase")) or 0,
             text=text,
             anonymous=request.POST.get("anonymous") in CHECKED,
             can_run=request.POST.get("can_run") in CHECKED,
@@ -115,8 +116,8 @@ def idea_merge(request, workshop_id: int, idea_id: int | None = None):
     """A facilitator merges a duplicate into another idea, after ticking the box that says it cannot be undone."""
     viewer = live_viewer(request, workshop_id)
     require_live_facilitator(viewer)
-    idea_id = idea_id or _int_or_none(request.POST.get("idea"))
-    into_id = _int_or_none(request.POST.get("into"))
+    idea_id = idea_id or int_or_none(request.POST.get("idea"))
+    into_id = int_or_none(request.POST.get("into"))
     if not idea_id or not into_id:
         return _refused(request, viewer, _("Choose the duplicate idea and the idea it duplicates."))
     if request.POST.get("confirm") not in CHECKED:

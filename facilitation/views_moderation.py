@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from facilitation import services
 from facilitation.permissions import LiveViewer, live_viewer
 from facilitation.selectors_moderation import moderation_items
-from facilitation.views import _int_or_none
+from facilitation.writes import int_or_none
 
 
 def _moderator(request, workshop_id: int) -> LiveViewer:
@@ -79,7 +79,7 @@ def moderation(request, workshop_id: int):
 
 
 def _ids(values) -> list[int]:
-    return [pk for pk in (_int_or_none(value) for value in values[:2000]) if pk is not None and 0 < pk < 2**31]
+    return [pk for pk in (int_or_none(value) for value in values[:2000]) if pk is not None and 0 < pk < 2**31]
 
 
 @require_POST

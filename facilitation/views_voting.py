@@ -7,7 +7,6 @@ redirect back to the page, which shows the waiting pair.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -30,7 +29,8 @@ from facilitation.selectors_voting import VotingView, duel_message, ranking_for,
 from facilitation.services import LiveError
 from facilitation.services.voting import DuelTurn
 from facilitation.tasks import RANKING_CACHE_SECONDS, ranking_cache_key
-from facilitation.views import _int_or_none, throttled, wants_json
+from facilitation.views import throttled, wants_json
+from facilitation.writes import int_or_none, take_turn
 
 
 def _back(request, viewer: LiveViewer):
@@ -75,64 +75,6 @@ def _turn_json(request, viewer: LiveViewer, phase, turn: DuelTurn) -> JsonRespon
     return JsonResponse(body)
 
 
-@dataclass
-class Outcome:
-    """What asking for or answering a pair came to, over HTTP or the live socket alike."""
-
-    status: int  # 200 (``turn``), 400 (refused: ``error``), 404 (not this workshop's phase), 429 (``retry_after``)
-    turn: DuelTurn | None = None
-    error: str = ""
-    retry_after: int | None = None
-
-
-def take_turn(viewer: LiveViewer, phase_id: int, service, *, request=None, counts=True, **arguments) -> Outcome:
-    """Run a pair's ``service`` for the viewer, counted against the vote's rate limits when it ``counts``;
-    refusals told apart (``_refusal``)."""
-    if counts and (refused := _over_limit(viewer, request=request)):
-        return refused
-    try:
-        return Outcome(200, turn=service(viewer=viewer, phase_id=phase_id, **arguments))
-    except LiveError as error:
-        return _refusal(error, foreign=selectors.phase_of_workshop(viewer, phase_id) is None)
-
-
-def answer_duels(phase_id: int, answers: list[services.DuelAnswer], addresses: list[str]) -> list[Outcome]:
-    """Several voters' answers in one phase at once (``services.duel_answers``): the outcome ``take_turn``
-    gives each, in the active language. Each is counted against the rate limits (``addresses``: the
-    voters' client addresses); the voters are different people of one workshop."""
-    outcomes: list[Outcome | None] = [
-        _over_limit(answer.viewer, address=address) for answer, address in zip(answers, addresses, strict=True)
-    ]
-    allowed = [index for index, outcome in enumerate(outcomes) if outcome is None]
-    results = services.duel_answers(phase_id=phase_id, answers=[answers[i] for i in allowed]) if allowed else []
-    foreign = None  # whether the phase is not the workshop's: read once, for the first refusal
-    for index, result in zip(allowed, results, strict=True):
-        if isinstance(result, LiveError):
-            if foreign is None:
-                foreign = selectors.phase_of_workshop(answers[index].viewer, phase_id) is None
-            outcomes[index] = _refusal(result, foreign=foreign)
-        else:
-            outcomes[index] = Outcome(200, turn=result)
-    return outcomes
-
-
-def _over_limit(viewer: LiveViewer, *, request=None, address=None) -> Outcome | None:
-    """A 429 when the vote goes over a rate limit (the client address is the request's, or ``address``)."""
-    retry_after = throttle.over_limit(
-        "vote", request=request, address=address, workshop_id=viewer.workshop.pk, person=viewer.identity_key
-    )
-    return None if retry_after is None else Outcome(429, error=throttle.message(), retry_after=retry_after)
-
-
-def _refusal(error: LiveError, *, foreign: bool) -> Outcome:
-    """The service checks that the phase is the workshop's current one, so the callers read the phase only
-    when refusing: another workshop's phase (or none, ``foreign``) is a 404, as everywhere; otherwise a
-    400 says why."""
-    if foreign:
-        return Outcome(404, error=_("There is no voting in this part of the workshop."))
-    return Outcome(400, error=str(error))
-
-
 def _duel_turn(request, workshop_id: int, phase_id: int, service, *, counts: bool = True, **arguments):
     viewer = live_viewer(request, workshop_id)
     outcome = take_turn(viewer, phase_id, service, request=request, counts=counts, **arguments)
@@ -164,7 +106,7 @@ def vote_duel(request, workshop_id: int, phase_id: int):
         workshop_id,
         phase_id,
         services.duel_answer,
-        duel_id=_int_or_none(request.POST.get("duel")) or 0,
+        duel_id=int_or_none(request.POST.get("duel")) or 0,
         choice=request.POST.get("choice", ""),
     )
 
@@ -180,7 +122,7 @@ def vote_dot(request, workshop_id: int, phase_id: int):
         state = services.dot_change(
             viewer=viewer,
             phase_id=phase.pk,
-            idea_id=_int_or_none(request.POST.get("idea")) or 0,
+            idea_id=int_or_none(request.POST.get("idea")) or 0,
             add=request.POST.get("action") != "remove",
         )
     except LiveError as error:
@@ -216,7 +158,7 @@ def vote_rating(request, workshop_id: int, phase_id: int):
         ballot = services.rating_set(
             viewer=viewer,
             phase_id=phase.pk,
-            idea_id=_int_or_none(request.POST.get("idea")) or 0,
+            idea_id=int_or_none(request.POST.get("idea")) or 0,
             value=request.POST.get("value"),
         )
     except LiveError as error:
