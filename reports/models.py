@@ -27,7 +27,8 @@ class Category(models.Model):
     class Meta:
         verbose_name = _("category")
         verbose_name_plural = _("categories")
-        ordering = ["workshop", Lower("name")]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", Lower("name")]
         constraints = [models.UniqueConstraint(Lower("name"), "workshop", name="category_name_unique_per_workshop")]
 
     def __str__(self) -> str:

@@ -57,6 +57,7 @@ class ParticipantAdmin(GuardedModelAdmin):
     list_filter = ["role", "role_group", "invitation_status", "workshop__status"]
     search_fields = ["name", "email", "organisation_name", "department", "workshop__title"]
     list_select_related = ["workshop"]
+    ordering = ["-workshop__starts_at", "-workshop_id", "name", "id"]  # the newest workshop's people first
     raw_id_fields = ["workshop", "user"]
     readonly_fields = [
         "token_revoked_at",

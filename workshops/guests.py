@@ -67,14 +67,9 @@ def guest_participant(request, workshop_id: int, *, with_workshop: bool = False)
     participants = Participant.objects.all()
     if with_workshop:
         participants = participants.select_related("workshop__organisation")
-    # By its key alone: the model's ordering would join the workshop to sort one row by the workshop's start.
-    return (
-        participants.filter(
-            pk=participant_id, workshop_id=workshop_id, access_version=version, token_revoked_at__isnull=True
-        )
-        .order_by("pk")
-        .first()
-    )
+    return participants.filter(
+        pk=participant_id, workshop_id=workshop_id, access_version=version, token_revoked_at__isnull=True
+    ).first()
 
 
 def guest_participant_ids(request) -> list[int]:

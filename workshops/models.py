@@ -100,7 +100,8 @@ class WorkshopStatusChange(models.Model):
     class Meta:
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
-        ordering = ["workshop", "changed_at", "id"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "changed_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.workshop_id}: {self.from_status} -> {self.to_status}"
@@ -120,7 +121,8 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        ordering = ["workshop", "position", "id"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.title
@@ -189,7 +191,8 @@ class Participant(models.Model):
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
-        ordering = ["workshop", "name", "id"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "name", "id"]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"), "workshop", condition=~Q(email=""), name="participant_email_unique_per_workshop"

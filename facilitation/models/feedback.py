@@ -58,7 +58,8 @@ class SurveyQuestion(models.Model):
     class Meta:
         verbose_name = _("survey question")
         verbose_name_plural = _("survey questions")
-        ordering = ["workshop", "position", "id"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.text

@@ -107,7 +107,8 @@ class Phase(models.Model):
     class Meta:
         verbose_name = _("phase")
         verbose_name_plural = _("phases")
-        ordering = ["workshop", "position", "id"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.title
@@ -140,7 +141,8 @@ class Prompt(models.Model):
     class Meta:
         verbose_name = _("prompt")
         verbose_name_plural = _("prompts")
-        ordering = ["phase", "position", "id"]
+        # By the column: by the relation, every query would join phase (and on) to sort by its own ordering.
+        ordering = ["phase_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.text

@@ -68,7 +68,8 @@ class Round(models.Model):
     class Meta:
         verbose_name = _("round")
         verbose_name_plural = _("rounds")
-        ordering = ["workshop", "number"]
+        # By the column: by the relation, every query would join workshop (and on) to sort by its own ordering.
+        ordering = ["workshop_id", "number"]
         constraints = [models.UniqueConstraint(fields=["workshop", "number"], name="round_number_unique")]
 
     def __str__(self) -> str:
@@ -92,7 +93,8 @@ class Room(models.Model):
     class Meta:
         verbose_name = _("room")
         verbose_name_plural = _("rooms")
-        ordering = ["round", "index"]
+        # By the column: by the relation, every query would join round (and on) to sort by its own ordering.
+        ordering = ["round_id", "index"]
         constraints = [models.UniqueConstraint(fields=["round", "index"], name="room_index_unique_per_round")]
 
     def __str__(self) -> str:

@@ -62,9 +62,7 @@ def _with_counts(comment: Comment) -> Comment:
 
 def _room_for_writer(viewer: LiveViewer, room_id: int) -> Room:
     """The room whose notes the viewer may write: its members and leader, and facilitators, once it has started."""
-    room = (
-        Room.objects.select_related("round").filter(pk=room_id, round__workshop=viewer.workshop).order_by("pk").first()
-    )
+    room = Room.objects.select_related("round").filter(pk=room_id, round__workshop=viewer.workshop).first()
     if room is None or room.round.started_at is None:
         raise LiveError(_("This room is not open."))
     if not in_room(viewer, room):
@@ -88,8 +86,7 @@ def _phase_and_prompt(viewer: LiveViewer, phase_id: int, prompt_id: int | None, 
         next_comment_id=realtime.next_id(Comment),
         workshop_status=F("workshop__status"),
     )
-    # No ordering for one row by its key: the model's would join the workshop (ordered by its start) to sort it.
-    phase = phases.filter(pk=phase_id).order_by("pk").first()
+    phase = phases.filter(pk=phase_id).first()
     if in_room and (phase is None or phase.kind != Phase.Kind.ROUNDS):
         # A room's notes belong to the small-group rounds, whichever phase the page last showed.
         phase = phases.filter(kind=Phase.Kind.ROUNDS).order_by("position").first()

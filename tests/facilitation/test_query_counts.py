@@ -646,8 +646,8 @@ def test_a_comments_post_reads_three_times_and_writes_once(live_workshop, django
     statements = [query["sql"].split(" ", 1)[0] for query in captured]
     # What comes after (the facilitators' counts, here at once for want of a server's loop) is past the push.
     assert statements[: statements.index("WITH") + 1] == ["SELECT", "SELECT", "SELECT", "WITH"]
-    # The viewer and the phase are read by their keys, without their models' orderings (which would join the
-    # workshop to sort one row by the workshop's start).
+    # The viewer and the phase are read without joining the workshop to sort them by its start: their models
+    # order by the workshop's column, not by the relation (which follows the workshop's own ordering).
     assert not [query["sql"] for query in captured if "starts_at" in query["sql"].partition("ORDER BY")[2]]
     comment = Comment.objects.get()
     assert comment.prompt == prompt and response.json()["id"] == comment.pk
