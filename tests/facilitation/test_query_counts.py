@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from facilitation import realtime, selectors, selectors_live, services
 from facilitation.models import Comment, Event, LiveState, Phase, Reaction, Room, RoomMember, Round
@@ -630,6 +631,36 @@ def test_an_edit_of_the_running_phase_reaches_open_pages_and_renews_the_shared_c
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_pages_template_of_a_comment_filled_in_as_live_js_does_is_the_servers_render(running_round):
+    """What a pushed comment becomes on a page (the template's stand-ins replaced by the pushed ids, the pushed
+    text and meta in place of the template's) is what the server renders for the comment as nobody's: no id the
+    item needs is missing from the push, wherever the template puts one."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    person, room = room_member(running_round)
+    made = comment_as(running_round, person, "Huomio <b>pienryhmästä</b>", room=room.pk)
+    comment = Comment.objects.get(pk=made.pk)
+    payload = realtime.comment_payload(comment)
+    with translation.override("sv"):
+        template = realtime.comment_template(running_round.pk)
+        served = render_to_string(
+            "facilitation/partials/comment.html",
+            {"comment": comment, "push": True, "mine": False, "my_reaction": None, "can_moderate": False},
+        )
+    values = {str(stand_in): str(payload[name] or "") for name, stand_in in realtime.COMMENT_STAND_INS.items()}
+    filled = re.sub("|".join(values), lambda match: values[match.group()], template)
+    template_main = re.search(r'<div class="comment-main" data-part="main">.*?</div>\n</div>', filled, re.S)
+    served_main = re.search(r'<div class="comment-main" data-part="main">.*?</div>\n</div>', served, re.S)
+    assert served_main.group() == payload["i18n"]["sv"]["html"]
+    built = filled.replace(template_main.group(), payload["i18n"]["sv"]["html"])
+    # live.js fills the edit box with the pushed text (the template's is empty), as the server does.
+    edit_box = f'data-draft="edit-{comment.pk}">'
+    built = built.replace(edit_box + "</textarea>", edit_box + escape(payload["text"]) + "</textarea>")
+    assert payload["room"] == room.pk and payload["thread"] == f"r{room.pk}"
+    assert built == served
+
+
 def test_a_comments_post_reads_three_times_and_writes_once(live_workshop, django_capture_on_commit_callbacks):
     """Under load every round trip of a POST is a wait before the comment is out to everyone: the session; the
     participant with their workshop; the phase with its question checked and the comment's id taken. Then the
