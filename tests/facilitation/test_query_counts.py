@@ -630,7 +630,6 @@ def test_an_edit_of_the_running_phase_reaches_open_pages_and_renews_the_shared_c
     assert "Uusi kysymys tänään" in client.get(url("panel", live_workshop)).content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_pages_template_of_a_comment_filled_in_as_live_js_does_is_the_servers_render(running_round):
     """What a pushed comment becomes on a page (the template's stand-ins replaced by the pushed ids, the pushed
     text and meta in place of the template's) is what the server renders for the comment as nobody's: no id the
@@ -661,6 +660,7 @@ def test_the_pages_template_of_a_comment_filled_in_as_live_js_does_is_the_server
     assert built == served
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_comments_post_reads_three_times_and_writes_once(live_workshop, django_capture_on_commit_callbacks):
     """Under load every round trip of a POST is a wait before the comment is out to everyone: the session; the
     participant with their workshop; the phase with its question checked and the comment's id taken. Then the
