@@ -251,19 +251,26 @@ def event_for_client(event: dict, language: str, *, now: str | None = None) -> d
 
     Built from the event payload alone, which never names an anonymous author.
     """
-    data = dict(event["data"])
-    localized = data.pop("i18n", None)
-    if localized:
-        data.update(localized.get(language) or localized.get(settings.LANGUAGE_CODE) or {})
+    data = in_language(event["data"], language)
     return {"id": event["id"], "kind": event["kind"], "data": data, "now": now or timezone.now().isoformat()}
 
 
+def in_language(payload: dict, language: str) -> dict:
+    """A payload with its ``i18n`` replaced by the parts in ``language`` (the default language's if missing)."""
+    data = dict(payload)
+    localized = data.pop("i18n", None)
+    if localized:
+        data.update(localized.get(language) or localized.get(settings.LANGUAGE_CODE) or {})
+    return data
+
+
+def render_in(language: str, template: str, context: dict) -> str:
+    with translation.override(language):
+        return render_to_string(template, context)
+
+
 def _rendered(template: str, context: dict) -> dict:
-    rendered = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            rendered[code] = {"html": render_to_string(template, context)}
-    return rendered
+    return {code: {"html": render_in(code, template, context)} for code, _name in settings.LANGUAGES}
 
 
 def csrf_slot() -> str:
@@ -412,8 +419,7 @@ def phase_panels(live: LiveState) -> dict | None:
 def _panel_html(page, viewer: LiveViewer, language: str) -> str:
     """A shared copy of the panel: rendered in ``language``, with the CSRF placeholder each page fills in."""
     context = {"workshop": viewer.workshop, "page": page, "viewer": viewer, "csrf_token": csrf_slot()}
-    with translation.override(language):
-        return render_to_string("facilitation/partials/panel.html", context)
+    return render_in(language, "facilitation/partials/panel.html", context)
 
 
 def _panels_in_each_language(page, viewer: LiveViewer) -> dict:
@@ -512,8 +518,7 @@ def comment_payload(comment: Comment) -> dict:
 
 def comment_main_html(comment: Comment, language: str) -> str:
     """The ``main`` part of ``comment_payload`` in one language."""
-    with translation.override(language):
-        return render_to_string(COMMENT_MAIN, {"comment": comment})
+    return render_in(language, COMMENT_MAIN, {"comment": comment})
 
 
 def timer_payload(live: LiveState) -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from config import throttle
@@ -34,12 +33,8 @@ def comment_body(viewer: LiveViewer, comment) -> dict:
     comment carries what was pushed; one stored before, or just edited, deleted or hidden, is rendered."""
     pushed = getattr(comment, "pushed", None)
     if pushed:
-        fields = {name: value for name, value in pushed.items() if name != "i18n"}
-        html = (pushed["i18n"].get(viewer.language) or pushed["i18n"][settings.LANGUAGE_CODE])["html"]
-    else:
-        fields = realtime.comment_fields(comment)
-        html = realtime.comment_main_html(comment, viewer.language)
-    return {**fields, "html": html}
+        return realtime.in_language(pushed, viewer.language)
+    return {**realtime.comment_fields(comment), "html": realtime.comment_main_html(comment, viewer.language)}
 
 
 def _text(value) -> str:
